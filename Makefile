@@ -1,0 +1,40 @@
+# Thin wrappers over documented commands. Every target sets itself up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The shared benchmark mirror beside the checkout (wnut17, sst2, multi30k), used by tests.
+export ZOO_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
+PYTEST_ARGS ?=
+
+.PHONY: setup bench test test-slow test-integration ui report clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, pinned: it installs the CPU build from the local package cache.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+bench: setup  ## the main job: quick profile end to end, prints where the report is
+	$(VENV)/bin/zoo bench --profile quick
+
+test: setup  ## the default test run (no slow or integration tests)
+	$(PY) -m pytest -m "not slow and not integration" $(PYTEST_ARGS)
+
+test-slow: setup
+	$(PY) -m pytest -m "slow" $(PYTEST_ARGS)
+
+test-integration: setup
+	$(PY) -m pytest -m "integration" $(PYTEST_ARGS)
+
+report: setup
+	$(VENV)/bin/zoo report
+
+ui: setup
+	$(VENV)/bin/zoo ui
+
+clean:
+	rm -rf .zoo

@@ -1,0 +1,101 @@
+"""The `benchmark` flow: prepare data -> train cells (parallel) -> measure (serial) -> report."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from prefect import flow, get_run_logger, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from zoo import bench, tracking
+from zoo.bench import CellOutcome
+from zoo.cells import CellSpec
+
+
+@task(name="prepare-data", retries=2, retry_delay_seconds=5)
+def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
+    data = bench.load_data(name, mirror, refresh=refresh)
+    return data.fingerprint
+
+
+@task(name="train-cell", task_run_name="train {spec.model} on {spec.dataset}",
+      retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
+def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
+                    refresh: bool, threads: int) -> CellOutcome:
+    bench.set_threads(threads)
+    return bench.run_training_cell(spec, exp_id, parent_id, mirror=mirror, refresh=refresh)
+
+
+@task(name="measure-cell", task_run_name="measure {outcome.spec.model}")
+def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
+                      latency_calls: int) -> CellOutcome:
+    return bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
+                                  latency_calls=latency_calls)
+
+
+@task(name="render-report")
+def report_task(experiment: str, out_dir: str | None) -> str:
+    from reports.render import render_report
+
+    return str(render_report(experiment=experiment, out_dir=out_dir))
+
+
+def summarize(outcomes: list[CellOutcome]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    return counts
+
+
+@flow(name="benchmark", log_prints=True)
+def benchmark(profile: str = "quick", datasets: str | None = None, models: str | None = None,
+              train_sizes: str | None = None, seeds: str | None = None,
+              overrides: dict | None = None, refresh: bool = False,
+              experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
+              data_mirror: str | None = None, latency_calls: int = 200,
+              parallel: int | None = None) -> dict:
+    """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide."""
+    logger = get_run_logger()
+    cells = bench.plan_cells(profile, datasets=datasets, models=models,
+                             train_sizes=train_sizes, seeds=seeds, overrides=overrides)
+    tracking.check_reachable()
+    default_parallel, threads = bench.default_parallelism()
+    parallel = parallel or default_parallel
+    exp_id = tracking.experiment_id(experiment)
+    parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}", {
+        "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads})
+    logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
+                parallel, threads)
+    for name in sorted({c.dataset for c in cells}):
+        prepare_data_task(name, data_mirror, refresh)
+    futures = [train_cell_task.submit(spec, exp_id, parent_id, data_mirror, refresh, threads)
+               for spec in cells]
+    trained = [f.result() for f in futures]
+    # Latency is measured only now, one cell at a time, with no training running beside it.
+    outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
+    counts = summarize(outcomes)
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        logger.warning("FAILED %s: %s", o.spec.label, o.error)
+    report = report_task(experiment, report_dir)
+    tracking.finish_run(parent_id, "FAILED" if failed and len(failed) == len(outcomes)
+                        else "FINISHED")
+    logger.info("cells: %s; report: %s", counts, report)
+    return {"counts": counts, "report": report, "parent_run_id": parent_id,
+            "failed": [{"cell": o.spec.label, "error": o.error} for o in failed],
+            "cells": [asdict(o.spec) | {"status": o.status, "run_id": o.run_id}
+                      for o in outcomes]}
+
+
+def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",
+                          dask_address: str | None = None):
+    """The flow with its task runner chosen: threads (default) or a Dask cluster."""
+    if runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        task_runner = (DaskTaskRunner(address=dask_address) if dask_address else
+                       DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
+                                                      "processes": True}))
+    else:
+        task_runner = ThreadPoolTaskRunner(max_workers=parallel or
+                                           bench.default_parallelism()[0])
+    return benchmark.with_options(task_runner=task_runner)

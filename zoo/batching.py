@@ -1,0 +1,86 @@
+"""Turn examples into padded tensors, and model outputs back into strings."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from zoo.data.types import Example
+from zoo.data.vocab import BOS, EOS, Vocab
+
+
+@dataclass
+class Batch:
+    ids: torch.Tensor  # (B, T) token ids, 0 = padding
+    mask: torch.Tensor  # (B, T) bool, True on real tokens
+    labels: torch.Tensor | None = None  # (B,) class ids (sentiment)
+    tags: torch.Tensor | None = None  # (B, T) tag ids (ner), 0 on padding
+    target: torch.Tensor | None = None  # (B, U) <s> y1 .. yn </s> (translation), 0 = padding
+
+    def __len__(self) -> int:
+        return self.ids.shape[0]
+
+
+def _pad(rows: Sequence[Sequence[int]]) -> torch.Tensor:
+    width = max(1, max(len(r) for r in rows))
+    out = torch.zeros(len(rows), width, dtype=torch.long)  # (B, T)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out
+
+
+class Collator:
+    """Encodes examples for one task with vocabularies built from the training subset."""
+
+    def __init__(self, task: str, vocab: Vocab, labels: Sequence[str] = (),
+                 target_vocab: Vocab | None = None, max_len: int = 64):
+        self.task = task
+        self.vocab = vocab
+        self.labels = tuple(labels)
+        self.label_ids = {label: i for i, label in enumerate(self.labels)}
+        self.target_vocab = target_vocab
+        self.max_len = max_len
+
+    def _tokens(self, ex: Example) -> list[str]:
+        # Keep at least one token so an empty sentence still yields a valid (masked) row.
+        return list(ex.tokens[: self.max_len]) or ["<unk>"]
+
+    def __call__(self, examples: Sequence[Example], with_gold: bool = True) -> Batch:
+        token_rows = [self._tokens(ex) for ex in examples]
+        ids = _pad([self.vocab.encode(toks) for toks in token_rows])
+        mask = ids.new_zeros(ids.shape, dtype=torch.bool)
+        for i, toks in enumerate(token_rows):
+            mask[i, : len(toks)] = True
+        batch = Batch(ids=ids, mask=mask)
+        if not with_gold:
+            return batch
+        if self.task == "sentiment":
+            batch.labels = torch.tensor([self.label_ids[ex.label] for ex in examples])
+        elif self.task == "ner":
+            # Unknown tags (absent from the training subset) map to "O" so dev/test still encode.
+            fallback = self.label_ids.get("O", 0)
+            batch.tags = _pad([[self.label_ids.get(t, fallback) for t in ex.tags[: self.max_len]]
+                               for ex in examples])
+        elif self.task == "translation":
+            assert self.target_vocab is not None
+            rows = [[BOS, *ex.target[: self.max_len], EOS] for ex in examples]
+            batch.target = _pad([self.target_vocab.encode(r) for r in rows])
+        return batch
+
+    def decode(self, outputs: Sequence, examples: Sequence[Example]) -> list:
+        """Model outputs (ids) -> task predictions (label str, tag tuple, token tuple)."""
+        if self.task == "sentiment":
+            return [self.labels[i] for i in outputs]
+        if self.task == "ner":
+            # Sentences longer than max_len are padded with "O" so every token gets a tag.
+            return [tuple(self.labels[i] for i in seq) + ("O",) * (len(ex.tokens) - len(seq))
+                    for seq, ex in zip(outputs, examples)]
+        assert self.target_vocab is not None
+        eos = self.target_vocab.id(EOS)
+        preds = []
+        for seq in outputs:
+            seq = list(seq)
+            seq = seq[: seq.index(eos)] if eos in seq else seq
+            preds.append(tuple(self.target_vocab.decode(seq)))
+        return preds

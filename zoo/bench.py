@@ -1,0 +1,196 @@
+"""Benchmark building blocks: plan the matrix, run a cell with tracking, measure it.
+
+Plain functions the Prefect flow calls; each can be called and tested without Prefect.
+One failing cell becomes a FAILED MLflow run with its error text and never stops a sweep.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from zoo import tracking
+from zoo.cells import PROTOCOL, CellSpec, cell_key, measure_cell, resolve_train_config, \
+    train_cell
+from zoo.configs import config_hash, get_profile
+from zoo.data import get_card, prepare_dataset
+from zoo.errors import ConfigError
+from zoo.evaluate import PRIMARY_METRIC
+from zoo.measure import environment, environment_id
+from zoo.registry import get_entry, list_models
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CellOutcome:
+    spec: CellSpec
+    key: str
+    status: str  # cached | trained | measured | failed
+    run_id: str | None = None
+    model_dir: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _split(value: str | tuple | list | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def parse_sizes(value) -> list[float | int] | None:
+    """"0.25,1.0,500" -> [0.25, 1.0, 500]: floats are fractions, integers are counts."""
+    items = _split(value)
+    if items is None:
+        return None
+    sizes: list[float | int] = []
+    for item in items:
+        try:
+            sizes.append(float(item) if "." in item else int(item))
+        except ValueError:
+            raise ConfigError(f"training size {item!r} is neither a fraction like 0.25 nor "
+                              "a count like 500") from None
+    return sizes
+
+
+def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_sizes=None,
+               seeds=None, overrides: dict | None = None) -> list[CellSpec]:
+    """Expand the matrix; every name is checked before any work starts."""
+    prof = get_profile(profile)
+    dataset_names = _split(datasets) or list(prof.datasets)
+    patterns = ",".join(_split(models) or list(prof.models))
+    sizes = parse_sizes(train_sizes) or list(prof.train_sizes)
+    seed_list = [int(s) for s in (_split(seeds) or prof.seeds)]
+    override_items = tuple(sorted((overrides or {}).items()))
+    cells = []
+    for name in dataset_names:
+        task = get_card(name).task
+        for model in list_models(patterns, task=task):
+            for size in sizes:
+                for seed in seed_list:
+                    cells.append(CellSpec(task, name, model, size, seed, profile,
+                                          override_items))
+    if not cells:
+        raise ConfigError(f"the matrix is empty: no model matches {patterns!r} for datasets "
+                          f"{', '.join(dataset_names)}; run `zoo models` to see what exists")
+    for spec in cells:  # resolve every config now so a bad override fails early
+        resolve_train_config(spec)
+    return cells
+
+
+def data_cache_dir() -> Path:
+    return tracking.state_dir() / "data"
+
+
+def load_data(name: str, mirror: str | None = None, refresh: bool = False):
+    return prepare_dataset(name, cache_dir=data_cache_dir(),
+                           mirror=Path(mirror) if mirror else None, refresh=refresh)
+
+
+def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
+    entry = get_entry(spec.model)
+    return {
+        "model": spec.model, "family": entry.family, "task": spec.task,
+        "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
+        "profile": spec.profile, "data_fingerprint": data.fingerprint,
+        "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
+        "config_hash": config_hash(resolve_train_config(spec)),
+        "env_id": environment_id(env), **env,
+    }
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+
+
+def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
+                      mirror: str | None = None, refresh: bool = False,
+                      on_epoch=None) -> CellOutcome:
+    """Train + evaluate one cell and log it; skips cells that already finished."""
+    start = time.perf_counter()
+    data = load_data(spec.dataset, mirror)
+    key = cell_key(spec, data.fingerprint)
+    if not refresh and (done := tracking.finished_cell_run(exp_id, key)):
+        return CellOutcome(spec, key, "cached", run_id=done)
+    run_id, model_dir = tracking.resumable_cell_run(exp_id, key)
+    if run_id and not refresh:
+        return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=model_dir)
+    env = environment()
+    run_id = tracking.start_cell_run(
+        exp_id, parent_id, spec.label, key, _cell_tags(spec, data, env),
+        {"model": spec.model, **{f"train.{k}": v for k, v in
+                                 vars(resolve_train_config(spec)).items()}})
+    try:
+        try:
+            cell = train_cell(spec, data, tracking.state_dir() / "models", on_epoch=on_epoch)
+        except Exception as exc:  # out of memory: halve the batch and retry once
+            if not _is_oom(exc):
+                raise
+            batch = resolve_train_config(spec).batch_size
+            retry = replace(spec, overrides=tuple(sorted(
+                {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
+            tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
+            cell = train_cell(retry, data, tracking.state_dir() / "models", on_epoch=on_epoch)
+        _log_trained(run_id, cell)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        log.error("cell %s failed: %s\n%s", spec.label, error, traceback.format_exc())
+        tracking.fail_cell_run(run_id, error)
+        return CellOutcome(spec, key, "failed", run_id=run_id, error=error,
+                           seconds=time.perf_counter() - start)
+    return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=cell.model_dir,
+                       seconds=time.perf_counter() - start)
+
+
+def _log_trained(run_id: str, cell) -> None:
+    metrics = {f"test/{k}": v for k, v in cell.test.items()}
+    metrics.update({f"dev/{k}": v for k, v in cell.dev.items()})
+    metrics.update({"size/params": cell.params, "size/bytes": cell.size_bytes,
+                    "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
+                    "train/examples": cell.n_train, "train/fraction": cell.train_fraction,
+                    "train/epochs_run": len(cell.epochs)})
+    tracking.log_metrics(run_id, metrics)
+    tracking.log_curve(run_id, "curve/train_loss", [e["train_loss"] for e in cell.epochs])
+    tracking.log_curve(run_id, "curve/dev_score", [e["dev_score"] for e in cell.epochs])
+    tracking.log_tags(run_id, {
+        tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
+        "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
+        **{f"note.{k}": v for k, v in cell.notes.items()}})
+
+
+def run_measure_cell(outcome: CellOutcome, *, mirror: str | None = None,
+                     threads: int | None = None, latency_calls: int = 200) -> CellOutcome:
+    """Measure speed of a trained cell (alone on the machine) and close its run."""
+    if outcome.status != "trained":
+        return outcome
+    try:
+        data = load_data(outcome.spec.dataset, mirror)
+        metrics = measure_cell(Path(outcome.model_dir), data, threads=threads,
+                               latency_calls=latency_calls)
+        tracking.log_metrics(outcome.run_id, metrics)
+        tracking.log_tags(outcome.run_id, {tracking.STAGE: "measured",
+                                           "latency_stage": "serialized"})
+        tracking.finish_run(outcome.run_id)
+        return replace(outcome, status="measured")
+    except Exception as exc:
+        error = f"{type(exc).__name__} while measuring: {exc}"
+        tracking.fail_cell_run(outcome.run_id, error)
+        return replace(outcome, status="failed", error=error)
+
+
+def default_parallelism() -> tuple[int, int]:
+    """(cells in parallel, torch threads per cell): never more threads than cores."""
+    cores = os.cpu_count() or 1
+    parallel = max(1, cores // 4)  # 2-3 cores: one cell at a time with all cores
+    return parallel, max(1, cores // parallel)
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)

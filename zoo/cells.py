@@ -1,0 +1,148 @@
+"""One benchmark cell = (task, dataset, model, training size, seed): train, evaluate, measure.
+
+Plain functions; the Prefect flow only wires them. Training and evaluation happen in
+`train_cell` (parallelizable); speed is measured later in `measure_cell`, one cell at a time,
+so no latency figure is taken while another cell trains on the same cores.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from zoo.batching import Collator
+from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
+from zoo.data import PreparedDataset, train_subset
+from zoo.data.vocab import Vocab
+from zoo.evaluate import PRIMARY_METRIC, evaluate
+from zoo.measure import PeakRss, count_params, file_size, git_sha, measure_latency, \
+    measure_throughput
+from zoo.predictors import load_predictor, make_predictor, save_model
+from zoo.registry import DataInfo, check_supports, create_model
+from zoo.train import EpochLog, seed_everything, train_model
+
+PROTOCOL = "select=dev;report=test;test_read_once"
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    task: str
+    dataset: str
+    model: str
+    train_size: float | int  # fraction in (0, 1] or example count
+    seed: int
+    profile: str = "quick"
+    overrides: tuple[tuple[str, object], ...] = ()  # TrainConfig overrides from the user
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}/{self.dataset}/n={self.train_size}/seed={self.seed}"
+
+
+def resolve_train_config(spec: CellSpec) -> TrainConfig:
+    """Defaults < the model's own training defaults < the profile's budget < user overrides."""
+    entry = check_supports(spec.model, spec.task)
+    cfg = apply_overrides(TrainConfig(), entry.train_defaults)
+    cfg = apply_overrides(cfg, get_profile(spec.profile).train)
+    return apply_overrides(cfg, dict(spec.overrides))
+
+
+def cell_key(spec: CellSpec, data_fingerprint: str, code_version: str | None = None) -> str:
+    """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
+    parts = [data_fingerprint, spec.model, str(spec.train_size), str(spec.seed),
+             config_hash(resolve_train_config(spec)), code_version or git_sha()]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+@dataclass
+class TrainedCell:
+    spec: CellSpec
+    key: str
+    model_dir: str
+    n_train: int
+    train_fraction: float
+    config: dict
+    dev: dict[str, float]
+    test: dict[str, float]
+    notes: dict[str, str]
+    epochs: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    params: int = 0
+    size_bytes: int = 0
+
+
+def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -> DataInfo:
+    vocab = Vocab.build((ex.tokens for ex in train), min_freq=cfg.vocab_min_freq,
+                        max_size=cfg.vocab_max_size)
+    target_vocab = None
+    if spec.task == "translation":
+        target_vocab = Vocab.build((ex.target for ex in train), min_freq=cfg.vocab_min_freq,
+                                   max_size=cfg.vocab_max_size, with_bos_eos=True)
+    return DataInfo(task=spec.task, vocab=vocab, labels=data.labels, target_vocab=target_vocab)
+
+
+def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
+               on_epoch=None) -> TrainedCell:
+    """Train on the subset, select on dev, then read test exactly once."""
+    entry = check_supports(spec.model, spec.task)
+    cfg = resolve_train_config(spec)
+    train = train_subset(data.splits["train"], spec.train_size, spec.seed)
+    dev, test = data.splits["dev"], data.splits["test"]
+    info = _data_info(spec, data, train, cfg)
+    seed_everything(spec.seed)
+    model = create_model(spec.model, info)
+    primary = PRIMARY_METRIC[spec.task]
+    epochs: list[EpochLog] = []
+    with PeakRss() as rss:
+        start = time.perf_counter()
+        if entry.kind == "classical":
+            collator = None
+            model.fit(train, dev)
+        else:
+            collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
+                                cfg.max_len)
+            predictor = make_predictor(model, collator)
+            result = train_model(
+                model, collator, train, cfg, seed=spec.seed,
+                dev_score=lambda m: evaluate(spec.task, dev, predictor(dev), ci=False)
+                .values[primary],
+                on_epoch=on_epoch)
+            epochs = result.epochs
+        train_seconds = time.perf_counter() - start
+    predictor = make_predictor(model, collator)
+    dev_metrics = evaluate(spec.task, dev, predictor(dev))
+    test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
+    key = cell_key(spec, data.fingerprint)
+    model_dir = work_dir / key
+    weights = save_model(model_dir, spec.model, model, collator, info)
+    return TrainedCell(
+        spec=spec, key=key, model_dir=str(model_dir), n_train=len(train),
+        train_fraction=len(train) / len(data.splits["train"]), config=asdict(cfg),
+        dev=dev_metrics.values, test=test_metrics.values,
+        notes={**test_metrics.notes}, epochs=[asdict(e) for e in epochs],
+        train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
+        params=count_params(model), size_bytes=file_size(weights))
+
+
+def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,
+                 threads: int | None = None) -> dict[str, float]:
+    """Batch-1 latency percentiles and batched throughput on real test inputs."""
+    if threads:
+        torch.set_num_threads(threads)
+    predictor, _ = load_predictor(Path(model_dir))
+    test = data.splits["test"]
+    latency = measure_latency(predictor, test, calls=latency_calls)
+    throughput = measure_throughput(predictor, test)
+    return {
+        "latency/p50_ms": latency.p50_ms, "latency/p90_ms": latency.p90_ms,
+        "latency/p99_ms": latency.p99_ms, "latency/mean_ms": latency.mean_ms,
+        "latency/calls": float(latency.calls), "latency/warmup_calls": float(latency.warmup_calls),
+        "throughput/examples_per_s": throughput["examples_per_s"],
+        "throughput/tokens_per_s": throughput["tokens_per_s"],
+        "throughput/batch_size": throughput["batch_size"],
+        "measure/threads": float(torch.get_num_threads()),
+    }

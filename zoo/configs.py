@@ -1,0 +1,145 @@
+"""Frozen configuration dataclasses and checked `key=value` overrides.
+
+An unknown override key or a value of the wrong type is an error, never a warning:
+fairseq once built the wrong model size silently from a mistyped argument.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from zoo.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a neural model is trained. Every field is logged with the run."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    clip_norm: float = 1.0  # gradient-norm clipping; 0 disables it
+    warmup_steps: int = 0
+    decay: str = "none"  # none | linear | inverse_sqrt
+    label_smoothing: float = 0.0
+    patience: int = 3  # early stopping: epochs without dev improvement
+    max_train_seconds: float = 0.0  # wall-clock budget for training; 0 = none
+    vocab_min_freq: int = 1
+    vocab_max_size: int = 30000
+    max_len: int = 64  # tokens kept per sentence (longer ones are truncated)
+
+    def __post_init__(self) -> None:
+        if self.decay not in ("none", "linear", "inverse_sqrt"):
+            raise ConfigError(f"decay={self.decay!r} is not one of none, linear, inverse_sqrt")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ConfigError("epochs and batch_size must be at least 1")
+
+
+def _accepts(annotation: object, value: object) -> bool:
+    """Whether `value` fits a simple dataclass field annotation (int, float, str, bool, X | None)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return any(_accepts(arm, value) for arm in typing.get_args(annotation))
+    if annotation is type(None):
+        return value is None
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(annotation, type) and isinstance(value, annotation)
+
+
+def _parse_scalar(text: str) -> object:
+    """Parse an override value written on the command line: JSON scalars, else a bare string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_overrides(items: list[str] | tuple[str, ...]) -> dict[str, object]:
+    """Turn ["epochs=3", "lr=0.01"] into {"epochs": 3, "lr": 0.01}."""
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} is not key=value (e.g. epochs=3)")
+        out[key.strip()] = _parse_scalar(value.strip())
+    return out
+
+
+def apply_overrides(config, overrides: Mapping[str, object]):
+    """Return a copy of a frozen dataclass with checked overrides applied."""
+    hints = typing.get_type_hints(type(config))
+    names = [f.name for f in dataclasses.fields(config)]
+    for key, value in overrides.items():
+        if key not in hints:
+            raise ConfigError(
+                f"unknown {type(config).__name__} key {key!r}; valid keys: {', '.join(names)}"
+            )
+        if not _accepts(hints[key], value):
+            raise ConfigError(
+                f"{type(config).__name__}.{key} must be {hints[key]}, got {value!r}"
+            )
+        if hints[key] is float and isinstance(value, int):
+            overrides = {**overrides, key: float(value)}
+    return dataclasses.replace(config, **dict(overrides))
+
+
+def config_hash(*parts: object) -> str:
+    """A stable short hash of configuration objects (dataclasses, dicts, scalars)."""
+    def plain(obj: object) -> object:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return {"__type__": type(obj).__name__, **dataclasses.asdict(obj)}
+        return obj
+
+    text = json.dumps([plain(p) for p in parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named benchmark matrix with its training budget."""
+
+    name: str
+    description: str
+    datasets: tuple[str, ...]
+    models: tuple[str, ...]  # glob patterns over registered names
+    train_sizes: tuple[float | int, ...]  # fractions in (0, 1] or example counts
+    seeds: tuple[int, ...]
+    train: Mapping[str, object] = field(default_factory=dict)  # TrainConfig overrides
+    smoke: bool = False  # numbers are smoke-level only (few epochs, small models)
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        description="Smoke-level: small variants, few epochs, two training sizes, one seed.",
+        datasets=("mr",),
+        models=("lstm_small", "bilstm_small", "tfidf_logreg"),
+        train_sizes=(0.25, 1.0),
+        seeds=(1,),
+        train={"epochs": 4, "patience": 2},
+        smoke=True,
+    ),
+    "standard": Profile(
+        name="standard",
+        description="Default datasets at full size plus the size sweep, 3 seeds, base variants.",
+        datasets=("mr",),
+        models=("lstm_base", "bilstm_base", "tfidf_logreg"),
+        train_sizes=(0.1, 0.25, 0.5, 1.0),
+        seeds=(1, 2, 3),
+        train={"epochs": 15, "patience": 3},
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}")
+    return PROFILES[name]

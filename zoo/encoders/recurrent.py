@@ -1,0 +1,55 @@
+"""Recurrent encoders: Elman RNN, GRU, LSTM, and their bidirectional stacks.
+
+Sequences are packed so padding never reaches the recurrence: a padded sentence gives
+exactly the states of the same sentence alone.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+_CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class RecurrentEncoder(nn.Module):
+    """(B, T) ids + mask -> (B, T, D) states, D = hidden * (2 if bidirectional else 1)."""
+
+    def __init__(self, vocab_size: int, *, cell: str, embed_dim: int, hidden: int,
+                 layers: int = 1, bidirectional: bool = False, dropout: float = 0.0):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.embed_dropout = nn.Dropout(dropout)
+        kwargs = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+        # nn.RNN/GRU/LSTM apply `dropout` between stacked layers (not after the last one).
+        self.rnn = _CELLS[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
+                                bidirectional=bidirectional,
+                                dropout=dropout if layers > 1 else 0.0, **kwargs)
+        self.output_dim = hidden * (2 if bidirectional else 1)
+        self.output_dropout = nn.Dropout(dropout)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        # Xavier for input-to-hidden, orthogonal for hidden-to-hidden (keeps gradients stable
+        # through time), zero biases; LSTM forget-gate bias 1 so early training remembers.
+        nn.init.normal_(self.embed.weight, std=0.1)
+        with torch.no_grad():
+            self.embed.weight[0].zero_()
+        for name, param in self.rnn.named_parameters():
+            if "weight_ih" in name:
+                nn.init.xavier_uniform_(param)
+            elif "weight_hh" in name:
+                nn.init.orthogonal_(param)
+            elif "bias" in name:
+                nn.init.zeros_(param)
+                if isinstance(self.rnn, nn.LSTM):
+                    hidden = param.shape[0] // 4
+                    param.data[hidden: 2 * hidden] = 1.0
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = self.embed_dropout(self.embed(ids))  # (B, T, E)
+        lengths = mask.sum(dim=1).clamp(min=1).cpu()  # (B,)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.rnn(packed)
+        states, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
+        return self.output_dropout(states)  # (B, T, D)

@@ -1,0 +1,109 @@
+"""Recurrent variants: RNN (Elman) -> GRU / LSTM -> stacked BiLSTM -> BiLSTM-CRF.
+
+Each variant is a small function with literal sizes; `tiny_*` variants exist for tests.
+"""
+from __future__ import annotations
+
+from zoo.encoders.recurrent import RecurrentEncoder
+from zoo.registry import DataInfo, register_model
+from zoo.task_models import classifier_or_tagger
+
+CLS_TAG = ("sentiment", "ner")
+
+
+def _build(info: DataInfo, *, cell: str, embed: int, hidden: int, layers: int,
+           bidirectional: bool, dropout: float, crf: bool = False):
+    encoder = RecurrentEncoder(len(info.vocab), cell=cell, embed_dim=embed, hidden=hidden,
+                               layers=layers, bidirectional=bidirectional, dropout=dropout)
+    return classifier_or_tagger(encoder, info, pooling="meanmax", crf=crf, dropout=dropout)
+
+
+@register_model("tiny_rnn", family="rnn", tasks=CLS_TAG)
+def tiny_rnn(info: DataInfo):
+    """Elman RNN, 1 layer, 16 hidden (tests only)."""
+    return _build(info, cell="rnn", embed=16, hidden=16, layers=1, bidirectional=False,
+                  dropout=0.0)
+
+
+@register_model("rnn_small", family="rnn", tasks=CLS_TAG)
+def rnn_small(info: DataInfo):
+    """Elman RNN, 1 layer, 128 hidden, 100-d embeddings."""
+    return _build(info, cell="rnn", embed=100, hidden=128, layers=1, bidirectional=False,
+                  dropout=0.3)
+
+
+@register_model("tiny_gru", family="gru", tasks=CLS_TAG)
+def tiny_gru(info: DataInfo):
+    """GRU, 1 layer, 16 hidden (tests only)."""
+    return _build(info, cell="gru", embed=16, hidden=16, layers=1, bidirectional=False,
+                  dropout=0.0)
+
+
+@register_model("gru_small", family="gru", tasks=CLS_TAG)
+def gru_small(info: DataInfo):
+    """GRU, 1 layer, 128 hidden, 100-d embeddings."""
+    return _build(info, cell="gru", embed=100, hidden=128, layers=1, bidirectional=False,
+                  dropout=0.3)
+
+
+@register_model("tiny_lstm", family="lstm", tasks=CLS_TAG)
+def tiny_lstm(info: DataInfo):
+    """LSTM, 1 layer, 16 hidden (tests only)."""
+    return _build(info, cell="lstm", embed=16, hidden=16, layers=1, bidirectional=False,
+                  dropout=0.0)
+
+
+@register_model("lstm_small", family="lstm", tasks=CLS_TAG)
+def lstm_small(info: DataInfo):
+    """LSTM, 1 layer, 128 hidden, 100-d embeddings."""
+    return _build(info, cell="lstm", embed=100, hidden=128, layers=1, bidirectional=False,
+                  dropout=0.3)
+
+
+@register_model("lstm_base", family="lstm", tasks=CLS_TAG)
+def lstm_base(info: DataInfo):
+    """LSTM, 2 layers, 256 hidden, 200-d embeddings."""
+    return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=False,
+                  dropout=0.4)
+
+
+@register_model("tiny_bilstm", family="bilstm", tasks=CLS_TAG)
+def tiny_bilstm(info: DataInfo):
+    """BiLSTM, 2 layers, 16 hidden per direction (tests only)."""
+    return _build(info, cell="lstm", embed=16, hidden=16, layers=2, bidirectional=True,
+                  dropout=0.0)
+
+
+@register_model("bilstm_small", family="bilstm", tasks=CLS_TAG)
+def bilstm_small(info: DataInfo):
+    """Stacked BiLSTM, 2 layers, 128 hidden per direction, 100-d embeddings."""
+    return _build(info, cell="lstm", embed=100, hidden=128, layers=2, bidirectional=True,
+                  dropout=0.3)
+
+
+@register_model("bilstm_base", family="bilstm", tasks=CLS_TAG)
+def bilstm_base(info: DataInfo):
+    """Stacked BiLSTM, 2 layers, 256 hidden per direction, 200-d embeddings."""
+    return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=True,
+                  dropout=0.4)
+
+
+@register_model("tiny_bilstm_crf", family="bilstm_crf", tasks=("ner",))
+def tiny_bilstm_crf(info: DataInfo):
+    """BiLSTM-CRF, 1 layer, 16 hidden per direction (tests only)."""
+    return _build(info, cell="lstm", embed=16, hidden=16, layers=1, bidirectional=True,
+                  dropout=0.0, crf=True)
+
+
+@register_model("bilstm_crf_small", family="bilstm_crf", tasks=("ner",))
+def bilstm_crf_small(info: DataInfo):
+    """BiLSTM-CRF (the canonical NER model): 2 layers, 128 hidden per direction."""
+    return _build(info, cell="lstm", embed=100, hidden=128, layers=2, bidirectional=True,
+                  dropout=0.3, crf=True)
+
+
+@register_model("bilstm_crf_base", family="bilstm_crf", tasks=("ner",))
+def bilstm_crf_base(info: DataInfo):
+    """BiLSTM-CRF: 2 layers, 256 hidden per direction, 200-d embeddings."""
+    return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=True,
+                  dropout=0.4, crf=True)

@@ -1,0 +1,156 @@
+"""Honest speed and size measurements, and the environment they were taken in.
+
+Latency: batch-1 calls on real test inputs, warm-up calls discarded, percentiles reported.
+Numbers are only comparable within one environment fingerprint; the report groups by it.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import psutil
+import torch
+
+from zoo.data.types import Example
+
+Predict = Callable[[Sequence[Example]], list]
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    calls: int
+    warmup_calls: int
+
+
+def measure_latency(predict: Predict, examples: Sequence[Example], *, calls: int = 200,
+                    warmup: int = 20) -> LatencyStats:
+    """Batch-1 latency over `calls` real inputs (cycling if fewer), after `warmup` calls."""
+    if not examples:
+        raise ValueError("latency needs at least one example")
+    for i in range(warmup):
+        predict([examples[i % len(examples)]])
+    times = np.empty(calls)
+    for i in range(calls):
+        ex = examples[i % len(examples)]
+        t0 = time.perf_counter()
+        predict([ex])
+        times[i] = (time.perf_counter() - t0) * 1000.0
+    p50, p90, p99 = np.percentile(times, [50, 90, 99])
+    return LatencyStats(float(p50), float(p90), float(p99), float(times.mean()), calls, warmup)
+
+
+def measure_throughput(predict: Predict, examples: Sequence[Example], *, batch_size: int = 64,
+                       min_seconds: float = 1.0) -> dict[str, float]:
+    """Batched examples/s and tokens/s over whole passes of `examples` (one warm-up batch)."""
+    predict(list(examples[:batch_size]))
+    n_examples = n_tokens = 0
+    t0 = time.perf_counter()
+    while True:
+        for k in range(0, len(examples), batch_size):
+            chunk = list(examples[k:k + batch_size])
+            predict(chunk)
+            n_examples += len(chunk)
+            n_tokens += sum(len(ex.tokens) for ex in chunk)
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_seconds:
+            break
+    return {"examples_per_s": n_examples / elapsed, "tokens_per_s": n_tokens / elapsed,
+            "batch_size": float(batch_size)}
+
+
+def count_params(model: object) -> int:
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters())
+    return int(model.num_params())
+
+
+def file_size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(
+        p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+class PeakRss:
+    """Samples this process's resident memory in a thread; `.peak_mb` after the block."""
+
+    def __init__(self, interval_s: float = 0.1):
+        self.interval_s = interval_s
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._proc = psutil.Process()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self) -> "PeakRss":
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_sha(repo: Path | None = None) -> str:
+    """The checkout's commit (with -dirty when changed), else the package version."""
+    repo = repo or Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, text=True,
+                             capture_output=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=repo, text=True, capture_output=True, timeout=5).stdout
+        return sha + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import version
+        return "v" + version("nlp-model-zoo")
+
+
+def device_name() -> str:
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    return "cpu"
+
+
+def environment() -> dict[str, str]:
+    """Everything a latency figure depends on; recorded as tags on every run."""
+    return {
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count()),
+        "threads": str(torch.get_num_threads()),
+        "device": device_name(),
+        "torch_version": torch.__version__,
+        "python_version": sys.version.split()[0],
+        "platform": platform.platform(terse=True),
+        "git_sha": git_sha(),
+    }
+
+
+def environment_id(env: dict[str, str]) -> str:
+    """Runs are only ranked against runs with the same id (same hardware and software)."""
+    keys = ("cpu", "cores", "threads", "device", "torch_version")
+    return "|".join(env.get(k, "?") for k in keys)

@@ -1,0 +1,82 @@
+"""Predictors turn raw examples into task predictions, for neural and classical models alike.
+
+A trained model is saved as a folder: `meta.json` (model name, task, vocabularies, labels)
+plus `model.pt` (a torch state dict, loaded with weights_only=True) or `model.skops`.
+Loading rebuilds the architecture from the registry; nothing in the folder is executed.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from zoo.batching import Collator
+from zoo.data.types import Example
+from zoo.data.vocab import Vocab
+from zoo.registry import DataInfo, create_model, get_entry
+
+
+class NeuralPredictor:
+    def __init__(self, model: torch.nn.Module, collator: Collator):
+        self.model = model.eval()
+        self.collator = collator
+
+    def __call__(self, examples: Sequence[Example]) -> list:
+        with torch.inference_mode():
+            outputs = self.model.predict(self.collator(examples, with_gold=False))
+        return self.collator.decode(outputs, examples)
+
+
+class ClassicalPredictor:
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, examples: Sequence[Example]) -> list:
+        return self.model.predict(examples)
+
+
+def make_predictor(model, collator: Collator | None):
+    return ClassicalPredictor(model) if collator is None else NeuralPredictor(model, collator)
+
+
+def save_model(folder: Path, model_name: str, model, collator: Collator | None,
+               info: DataInfo) -> Path:
+    """Write the model folder; returns the weights file (whose size is the model size)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "model": model_name,
+        "task": info.task,
+        "vocab": info.vocab.to_json(),
+        "labels": list(info.labels),
+        "target_vocab": info.target_vocab.to_json() if info.target_vocab else None,
+        "max_len": collator.max_len if collator else None,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta))
+    if collator is None:
+        weights = folder / "model.skops"
+        model.save(weights)
+    else:
+        weights = folder / "model.pt"
+        torch.save(model.state_dict(), weights)
+    return weights
+
+
+def load_predictor(folder: Path):
+    """Rebuild a saved model from the registry and its weights; returns (predictor, model)."""
+    meta = json.loads((folder / "meta.json").read_text())
+    info = DataInfo(
+        task=meta["task"],
+        vocab=Vocab.from_json(meta["vocab"]),
+        labels=tuple(meta["labels"]),
+        target_vocab=Vocab.from_json(meta["target_vocab"]) if meta["target_vocab"] else None,
+    )
+    model = create_model(meta["model"], info)
+    if get_entry(meta["model"]).kind == "classical":
+        model.load(folder / "model.skops")
+        return ClassicalPredictor(model), model
+    state = torch.load(folder / "model.pt", weights_only=True)
+    model.load_state_dict(state)
+    collator = Collator(info.task, info.vocab, info.labels, info.target_vocab, meta["max_len"])
+    return NeuralPredictor(model, collator), model

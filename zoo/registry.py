@@ -1,0 +1,105 @@
+"""The model registry: the only way in is `create_model(name, ...)` and `list_models(pattern)`.
+
+Each variant is a small registered function with literal sizes (timm style). Registering a
+model is one decorator in its family file plus that file's import in `zoo/models.py`.
+"""
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from zoo.data.types import TASKS
+from zoo.data.vocab import Vocab
+from zoo.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a builder needs to know about the data: built from the training subset only."""
+
+    task: str
+    vocab: Vocab  # source / input tokens
+    labels: tuple[str, ...] = ()  # class labels (sentiment) or BIO tags (ner)
+    target_vocab: Vocab | None = None  # translation targets
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    family: str
+    tasks: tuple[str, ...]
+    kind: str  # "neural" (torch module trained by zoo.train) or "classical" (fit/predict)
+    builder: Callable[[DataInfo], Any]
+    description: str
+    train_defaults: Mapping[str, object] = field(default_factory=dict)  # TrainConfig overrides
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(
+    name: str,
+    *,
+    family: str,
+    tasks: tuple[str, ...],
+    kind: str = "neural",
+    description: str = "",
+    train_defaults: Mapping[str, object] | None = None,
+):
+    """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
+    unknown = set(tasks) - set(TASKS)
+    if unknown or not tasks:
+        raise ValueError(f"model {name!r}: tasks must be a non-empty subset of {TASKS}")
+    if kind not in ("neural", "classical"):
+        raise ValueError(f"model {name!r}: kind must be 'neural' or 'classical'")
+
+    def decorate(builder: Callable[[DataInfo], Any]) -> Callable[[DataInfo], Any]:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        doc = description or (builder.__doc__ or "").strip().splitlines()[0]
+        _REGISTRY[name] = ModelEntry(name, family, tasks, kind, builder, doc,
+                                     dict(train_defaults or {}))
+        return builder
+
+    return decorate
+
+
+def _load_families() -> None:
+    import zoo.models  # noqa: F401  (importing registers every family)
+
+
+def get_entry(name: str) -> ModelEntry:
+    _load_families()
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=4, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; run `zoo models` to list them"
+        raise ConfigError(f"unknown model {name!r}{hint}")
+    return _REGISTRY[name]
+
+
+def check_supports(name: str, task: str) -> ModelEntry:
+    entry = get_entry(name)
+    if task not in entry.tasks:
+        raise ConfigError(
+            f"model {name!r} does not support task {task!r} (it supports {', '.join(entry.tasks)})"
+        )
+    return entry
+
+
+def create_model(name: str, info: DataInfo):
+    """Build a fresh, untrained model for the task described by `info`."""
+    entry = check_supports(name, info.task)
+    return entry.builder(info)
+
+
+def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
+    """Registered names matching comma-separated glob patterns (e.g. "bilstm*,tfidf*")."""
+    _load_families()
+    patterns = [p.strip() for p in pattern.split(",") if p.strip()] or ["*"]
+    names = [n for n in sorted(_REGISTRY) if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    if task is not None:
+        names = [n for n in names if task in _REGISTRY[n].tasks]
+    return names

@@ -1,0 +1,209 @@
+"""MLflow, the single source of truth for results. The only module that imports mlflow.
+
+Schema: one experiment per benchmark (default "nlp-zoo"); a parent run per benchmark
+invocation; one child run per cell (task, dataset, model, size, seed) tagged with
+`zoo.cell_key`. A cell's run stays RUNNING from training until its latency is measured;
+re-running the flow skips cells with a FINISHED run of the same key.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from zoo.errors import ZooError
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+DEFAULT_EXPERIMENT = "nlp-zoo"
+CELL_KEY = "zoo.cell_key"
+STAGE = "zoo.stage"  # trained | measured
+KIND = "zoo.kind"  # benchmark (parent) | cell (child)
+ERROR = "zoo.error"
+PARENT = "mlflow.parentRunId"
+
+
+def state_dir() -> Path:
+    """Project-local working state (MLflow store, data cache, models); ZOO_HOME overrides."""
+    return Path(os.environ.get("ZOO_HOME", Path.cwd() / ".zoo")).resolve()
+
+
+def tracking_uri() -> str:
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    state_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{state_dir() / 'mlflow.db'}"
+
+
+def client(uri: str | None = None):
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri or tracking_uri())
+
+
+def check_reachable(uri: str | None = None) -> None:
+    """Fail early with one line when the tracking store cannot be reached."""
+    uri = uri or tracking_uri()
+    try:
+        client(uri).search_experiments(max_results=1)
+    except Exception as exc:  # mlflow raises many kinds; all mean the same to the user
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ZooError(f"MLflow tracking store {uri} is unreachable ({first}); start it or "
+                       "set MLFLOW_TRACKING_URI to a reachable store") from None
+
+
+def experiment_id(name: str = DEFAULT_EXPERIMENT) -> str:
+    c = client()
+    exp = c.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    artifacts = None
+    if tracking_uri().startswith("sqlite:"):
+        artifacts = (state_dir() / "mlartifacts").as_uri()
+    return c.create_experiment(name, artifact_location=artifacts)
+
+
+def _as_str(value: object) -> str:
+    return str(value)[:5000]
+
+
+def _log(run_id: str, *, params: Mapping[str, object] = {}, tags: Mapping[str, object] = {},
+         metrics: Mapping[str, float] = {}, step: int = 0) -> None:
+    from mlflow.entities import Metric, Param, RunTag
+
+    now = int(time.time() * 1000)
+    client().log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()],
+        params=[Param(k, _as_str(v)) for k, v in params.items()],
+        tags=[RunTag(k, _as_str(v)) for k, v in tags.items()],
+    )
+
+
+def start_parent_run(exp_id: str, name: str, tags: Mapping[str, object]) -> str:
+    """The run that groups one benchmark invocation; records the pid so a killed one is found."""
+    close_dead_parents(exp_id)
+    run = client().create_run(exp_id, run_name=name, tags={
+        KIND: "benchmark", "zoo.pid": str(os.getpid()), "zoo.host": socket.gethostname(),
+        **{k: _as_str(v) for k, v in tags.items()}})
+    return run.info.run_id
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_dead_parents(exp_id: str) -> int:
+    """Mark RUNNING benchmark runs whose process died on this host as KILLED."""
+    c, closed = client(), 0
+    for run in c.search_runs([exp_id], f"tags.`{KIND}` = 'benchmark' and attributes.status = "
+                                       "'RUNNING'", max_results=1000):
+        tags = run.data.tags
+        if tags.get("zoo.host") == socket.gethostname() and not _pid_alive(
+                int(tags.get("zoo.pid", "0") or 0)):
+            c.set_terminated(run.info.run_id, status="KILLED")
+            closed += 1
+    return closed
+
+
+def finish_run(run_id: str, status: str = "FINISHED") -> None:
+    client().set_terminated(run_id, status=status)
+
+
+def cell_runs(exp_id: str, key: str) -> list:
+    return client().search_runs([exp_id], f"tags.`{CELL_KEY}` = '{key}'", max_results=100)
+
+
+def finished_cell_run(exp_id: str, key: str) -> str | None:
+    for run in cell_runs(exp_id, key):
+        if run.info.status == "FINISHED":
+            return run.info.run_id
+    return None
+
+
+def resumable_cell_run(exp_id: str, key: str) -> tuple[str | None, str | None]:
+    """(run id, model dir) of a cell trained but not yet measured; other leftovers are KILLED."""
+    found: tuple[str | None, str | None] = (None, None)
+    for run in cell_runs(exp_id, key):
+        if run.info.status != "RUNNING":
+            continue
+        model_dir = run.data.tags.get("zoo.model_dir", "")
+        if found[0] is None and run.data.tags.get(STAGE) == "trained" and Path(model_dir).is_dir():
+            found = (run.info.run_id, model_dir)
+        else:
+            client().set_tag(run.info.run_id, ERROR, "interrupted before it finished")
+            client().set_terminated(run.info.run_id, status="KILLED")
+    return found
+
+
+def start_cell_run(exp_id: str, parent_id: str | None, name: str, key: str,
+                   tags: Mapping[str, object], params: Mapping[str, object]) -> str:
+    all_tags = {KIND: "cell", CELL_KEY: key, **{k: _as_str(v) for k, v in tags.items()}}
+    if parent_id:
+        all_tags[PARENT] = parent_id
+    run_id = client().create_run(exp_id, run_name=name, tags=all_tags).info.run_id
+    _log(run_id, params=params)
+    return run_id
+
+
+def log_metrics(run_id: str, metrics: Mapping[str, float], step: int = 0) -> None:
+    clean = {k: v for k, v in metrics.items() if v is not None and v == v}  # drop NaN
+    _log(run_id, metrics=clean, step=step)
+
+
+def log_tags(run_id: str, tags: Mapping[str, object]) -> None:
+    _log(run_id, tags=tags)
+
+
+def log_curve(run_id: str, name: str, values: list[float]) -> None:
+    """A per-epoch curve as one metric with steps 1..n (MLflow draws it as a chart)."""
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = [Metric(name, float(v), now, i + 1) for i, v in enumerate(values)]
+    if metrics:
+        client().log_batch(run_id, metrics=metrics)
+
+
+def fail_cell_run(run_id: str, error: str) -> None:
+    client().set_tag(run_id, ERROR, error[:5000])
+    client().set_terminated(run_id, status="FAILED")
+
+
+def load_runs(experiment: str = DEFAULT_EXPERIMENT) -> list[dict]:
+    """Every cell run of an experiment as a plain dict: id, status, tags, params, metrics."""
+    c = client()
+    exp = c.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    runs, token = [], None
+    while True:
+        page = c.search_runs([exp.experiment_id], f"tags.`{KIND}` = 'cell'",
+                             max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            break
+    return [{"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
+             "end_time": r.info.end_time, "tags": dict(r.data.tags),
+             "params": dict(r.data.params), "metrics": dict(r.data.metrics)} for r in runs]
+
+
+def load_parent_runs(experiment: str = DEFAULT_EXPERIMENT) -> list[dict]:
+    c = client()
+    exp = c.get_experiment_by_name(experiment)
+    if exp is None:
+        return []
+    runs = c.search_runs([exp.experiment_id], f"tags.`{KIND}` = 'benchmark'", max_results=200,
+                         order_by=["attributes.start_time DESC"])
+    return [{"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
+             "tags": dict(r.data.tags)} for r in runs]
