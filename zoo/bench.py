@@ -156,13 +156,17 @@ def _log_trained(run_id: str, cell) -> None:
                     "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
                     "train/examples": cell.n_train, "train/fraction": cell.train_fraction,
                     "train/epochs_run": len(cell.epochs)})
+    metrics.update(cell.extra_metrics)
     tracking.log_metrics(run_id, metrics)
+    for name, values in cell.curves.items():
+        tracking.log_curve(run_id, name, values)
     tracking.log_curve(run_id, "curve/train_loss", [e["train_loss"] for e in cell.epochs])
     tracking.log_curve(run_id, "curve/dev_score", [e["dev_score"] for e in cell.epochs])
     tracking.log_tags(run_id, {
         tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
         "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
-        **{f"note.{k}": v for k, v in cell.notes.items()}})
+        **{f"note.{k}": v for k, v in cell.notes.items()},
+        **{f"model.{k}": v for k, v in cell.model_description.items()}})
 
 
 def run_measure_cell(outcome: CellOutcome, *, mirror: str | None = None,

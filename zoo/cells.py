@@ -73,6 +73,24 @@ class TrainedCell:
     peak_rss_mb: float = 0.0
     params: int = 0
     size_bytes: int = 0
+    extra_metrics: dict[str, float] = field(default_factory=dict)  # e.g. pretrain/perplexity
+    curves: dict[str, list[float]] = field(default_factory=dict)  # e.g. pretrain/perplexity
+    model_description: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PretrainContext:
+    """What a model with a `pretrain(ctx)` hook (e.g. the ELMo biLM) gets before training.
+
+    `sentences` is all training text of the dataset (unlabeled use, never dev or test), so
+    every training-size subset shares one pretrained model, cached under `cache_dir` by
+    `data_fingerprint`.
+    """
+
+    sentences: tuple[tuple[str, ...], ...]
+    cache_dir: Path
+    data_fingerprint: str
+    seed: int
 
 
 def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -> DataInfo:
@@ -85,9 +103,23 @@ def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -
     return DataInfo(task=spec.task, vocab=vocab, labels=data.labels, target_vocab=target_vocab)
 
 
+def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int):
+    """Run the model's optional pretraining hook; returns (metrics, curves)."""
+    hook = getattr(model, "pretrain", None)
+    if hook is None:
+        return {}, {}
+    ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]),
+                          work_dir.parent / "pretrained", data.fingerprint, seed)
+    return hook(ctx)
+
+
 def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                on_epoch=None) -> TrainedCell:
-    """Train on the subset, select on dev, then read test exactly once."""
+    """Train on the subset, select on dev, then read test exactly once.
+
+    Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`
+    attribute (set from the config) and `describe() -> dict` (logged as params).
+    """
     entry = check_supports(spec.model, spec.task)
     cfg = resolve_train_config(spec)
     train = train_subset(data.splits["train"], spec.train_size, spec.seed)
@@ -95,10 +127,13 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     info = _data_info(spec, data, train, cfg)
     seed_everything(spec.seed)
     model = create_model(spec.model, info)
+    if hasattr(model, "label_smoothing"):
+        model.label_smoothing = cfg.label_smoothing
     primary = PRIMARY_METRIC[spec.task]
     epochs: list[EpochLog] = []
     with PeakRss() as rss:
         start = time.perf_counter()
+        extra, curves = _pretrain(model, data, work_dir, spec.seed)
         if entry.kind == "classical":
             collator = None
             model.fit(train, dev)
@@ -113,19 +148,23 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                 on_epoch=on_epoch)
             epochs = result.epochs
         train_seconds = time.perf_counter() - start
-    predictor = make_predictor(model, collator)
-    dev_metrics = evaluate(spec.task, dev, predictor(dev))
-    test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
     key = cell_key(spec, data.fingerprint)
     model_dir = work_dir / key
     weights = save_model(model_dir, spec.model, model, collator, info)
+    # Runtime variants are evaluated through the runtime they will be served with.
+    predictor = (make_predictor(model, collator) if entry.runtime == "torch"
+                 else load_predictor(model_dir)[0])
+    dev_metrics = evaluate(spec.task, dev, predictor(dev))
+    test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
+    describe = getattr(model, "describe", None)
     return TrainedCell(
         spec=spec, key=key, model_dir=str(model_dir), n_train=len(train),
         train_fraction=len(train) / len(data.splits["train"]), config=asdict(cfg),
         dev=dev_metrics.values, test=test_metrics.values,
         notes={**test_metrics.notes}, epochs=[asdict(e) for e in epochs],
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
-        params=count_params(model), size_bytes=file_size(weights))
+        params=count_params(model), size_bytes=file_size(weights), extra_metrics=extra,
+        curves=curves, model_description=describe() if describe else {})
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,

@@ -43,7 +43,10 @@ def make_predictor(model, collator: Collator | None):
 
 def save_model(folder: Path, model_name: str, model, collator: Collator | None,
                info: DataInfo) -> Path:
-    """Write the model folder; returns the weights file (whose size is the model size)."""
+    """Write the model folder; returns the file inference uses (its size is the model size).
+
+    Runtime variants (ONNX Runtime float / int8) also get their exported graph here.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     meta = {
         "model": model_name,
@@ -60,6 +63,11 @@ def save_model(folder: Path, model_name: str, model, collator: Collator | None,
     else:
         weights = folder / "model.pt"
         torch.save(model.state_dict(), weights)
+        runtime = get_entry(model_name).runtime
+        if runtime != "torch":
+            from zoo.runtime.onnx import export_onnx
+
+            weights = export_onnx(model, collator, folder, runtime)
     return weights
 
 
@@ -78,5 +86,12 @@ def load_predictor(folder: Path):
         return ClassicalPredictor(model), model
     state = torch.load(folder / "model.pt", weights_only=True)
     model.load_state_dict(state)
+    model.eval()
     collator = Collator(info.task, info.vocab, info.labels, info.target_vocab, meta["max_len"])
+    runtime = get_entry(meta["model"]).runtime
+    if runtime != "torch":
+        from zoo.runtime.onnx import load_ort_predictor
+
+        return load_ort_predictor(folder, model, collator, runtime,
+                                  threads=torch.get_num_threads()), model
     return NeuralPredictor(model, collator), model

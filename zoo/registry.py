@@ -35,6 +35,11 @@ class ModelEntry:
     builder: Callable[[DataInfo], Any]
     description: str
     train_defaults: Mapping[str, object] = field(default_factory=dict)  # TrainConfig overrides
+    # Inference runtime: "torch" (eager), "onnx" (ONNX Runtime, float) or "onnx_q8" (ONNX
+    # Runtime, int8 dynamic quantization). Non-torch variants train exactly like their float
+    # twin `base` and differ only in how the trained model is run.
+    runtime: str = "torch"
+    base: str | None = None
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -48,6 +53,8 @@ def register_model(
     kind: str = "neural",
     description: str = "",
     train_defaults: Mapping[str, object] | None = None,
+    runtime: str = "torch",
+    base: str | None = None,
 ):
     """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
     unknown = set(tasks) - set(TASKS)
@@ -55,13 +62,15 @@ def register_model(
         raise ValueError(f"model {name!r}: tasks must be a non-empty subset of {TASKS}")
     if kind not in ("neural", "classical"):
         raise ValueError(f"model {name!r}: kind must be 'neural' or 'classical'")
+    if runtime not in ("torch", "onnx", "onnx_q8"):
+        raise ValueError(f"model {name!r}: runtime must be torch, onnx or onnx_q8")
 
     def decorate(builder: Callable[[DataInfo], Any]) -> Callable[[DataInfo], Any]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
         doc = description or (builder.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[name] = ModelEntry(name, family, tasks, kind, builder, doc,
-                                     dict(train_defaults or {}))
+                                     dict(train_defaults or {}), runtime, base)
         return builder
 
     return decorate
