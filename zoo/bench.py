@@ -86,7 +86,9 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
 
 
 def data_cache_dir() -> Path:
-    return tracking.state_dir() / "data"
+    """Downloads and prepared datasets; ZOO_DATA_CACHE shares one cache between homes."""
+    override = os.environ.get("ZOO_DATA_CACHE")
+    return Path(override).resolve() if override else tracking.state_dir() / "data"
 
 
 def load_data(name: str, mirror: str | None = None, refresh: bool = False):

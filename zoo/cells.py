@@ -147,6 +147,8 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                 .values[primary],
                 on_epoch=on_epoch)
             epochs = result.epochs
+            extra = {**extra, "train/hit_time_budget": float(result.hit_time_budget),
+                     "train/best_epoch": float(result.best_epoch)}
         train_seconds = time.perf_counter() - start
     key = cell_key(spec, data.fingerprint)
     model_dir = work_dir / key

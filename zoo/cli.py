@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from zoo.errors import ZooError
 
@@ -13,7 +14,8 @@ def _setup_env() -> None:
     """Keep Prefect and MLflow local and quiet unless the user configured otherwise."""
     from zoo.tracking import state_dir
 
-    os.environ.setdefault("PREFECT_HOME", str(state_dir() / "prefect"))
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(state_dir() / "prefect")))
+    prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect does not create parents
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

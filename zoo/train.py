@@ -94,7 +94,11 @@ def train_model(
         epoch_start = time.perf_counter()
         model.train()
         total, count = 0.0, 0
+        out_of_time = False
         for chunk in _batches(train, cfg.batch_size, shuffle=True, rng=rng):
+            if cfg.max_train_seconds and time.perf_counter() - start > cfg.max_train_seconds:
+                out_of_time = True  # stop mid-epoch; this partial epoch is still scored
+                break
             loss = model.loss(collator(chunk))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -116,7 +120,8 @@ def train_model(
         elif epoch - result.best_epoch >= cfg.patience:
             result.stopped_early = True
             break
-        if cfg.max_train_seconds and time.perf_counter() - start > cfg.max_train_seconds:
+        if out_of_time or (cfg.max_train_seconds and
+                           time.perf_counter() - start > cfg.max_train_seconds):
             result.hit_time_budget = True
             break
     model.load_state_dict(best_state)

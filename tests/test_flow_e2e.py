@@ -1,0 +1,53 @@
+"""The whole slice, for real: the Prefect flow on the MR dataset with tiny models, logged to
+MLflow, then the report rendered from MLflow alone; a second run reuses finished cells."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from zoo import tracking
+
+pytestmark = pytest.mark.timeout(600)
+
+MATRIX = dict(profile="quick", datasets="mr", models="tiny_lstm,tfidf_logreg",
+              train_sizes="300", seeds="1", overrides={"epochs": 1}, latency_calls=20)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, shared_data_cache):
+    from flows.benchmark import benchmark
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZOO_HOME", str(tmp_path_factory.mktemp("e2e-home")))
+        mp.setenv("ZOO_DATA_CACHE", str(shared_data_cache))
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        yield benchmark(**MATRIX)
+
+
+def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
+    assert first_run["counts"] == {"measured": 2}
+    runs = {r["tags"]["model"]: r for r in tracking.load_runs()}
+    assert set(runs) == {"tiny_lstm", "tfidf_logreg"}
+    for run in runs.values():
+        assert run["status"] == "FINISHED"
+        m, tags = run["metrics"], run["tags"]
+        assert 0.0 <= m["test/accuracy_ci_low"] <= m["test/accuracy"] <= m["test/accuracy_ci_high"]
+        assert 0 < m["latency/p50_ms"] <= m["latency/p90_ms"] <= m["latency/p99_ms"]
+        assert m["throughput/examples_per_s"] > 0 and m["size/params"] > 0
+        assert m["train/examples"] == 300
+        for key in ("dataset", "task", "seed", "data_fingerprint", "config_hash", "git_sha",
+                    "torch_version", "threads", "cpu", "protocol"):
+            assert tags.get(key), f"tag {key} missing"
+    assert runs["tiny_lstm"]["params"]["train.epochs"] == "1"
+    html = open(first_run["report"], encoding="utf-8").read()
+    assert "tiny_lstm" in html and "tfidf_logreg" in html
+    assert re.search(r"<table class=\"leaderboard\"", html)
+
+
+def test_second_run_reuses_finished_cells(first_run):
+    from flows.benchmark import benchmark
+
+    again = benchmark(**MATRIX)
+    assert again["counts"] == {"cached": 2}
+    assert len(tracking.load_runs()) == 2  # no duplicate runs
