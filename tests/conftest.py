@@ -10,6 +10,7 @@ import pytest
 # Prefect reads its home at import: give the whole session a fresh, private one (ephemeral
 # mode, its own SQLite database) so tests never touch a user's Prefect state.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="zoo-test-prefect-")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

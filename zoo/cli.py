@@ -19,6 +19,9 @@ def _setup_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    # The ephemeral server migrates a new database on first use: on a busy 2-core machine
+    # that can exceed Prefect's 20 s default and abort the run before it starts.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def cmd_models(args) -> int:
@@ -31,16 +34,46 @@ def cmd_models(args) -> int:
     return 0
 
 
-def cmd_datasets(args) -> int:
-    from zoo.bench import data_cache_dir
-    from zoo.data import list_datasets
+def _split_sizes(card) -> str:
+    counts = card.expected
+    if "all" in counts and card.split and card.split.fractions:
+        fr = "/".join(f"{round(100 * f)}" for f in card.split.fractions)
+        return f"{counts['all']:,} → {fr} split"
+    if "all" in counts:
+        return f"{counts['all']:,} → grouped split"
+    return " / ".join(f"{counts[k]:,}" for k in ("train", "dev", "test") if k in counts) or "?"
 
-    print(f"{'dataset':<16} {'task':<12} {'default':<8} {'cached':<7} licence")
+
+def cmd_datasets(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from zoo.bench import data_cache_dir, load_data
+    from zoo.data import get_card, list_datasets
+
     cache = data_cache_dir() / "prepared"
+    if args.name:
+        card = get_card(args.name)
+        for field in ("name", "task", "description", "source", "licence", "licence_note",
+                      "citation", "note"):
+            print(f"{field:>13}: {getattr(card, field)}")
+        print(f"{'expected':>13}: {_split_sizes(card)}")
+        if any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False:
+            data = load_data(card.name, args.data_mirror)
+            print(f"{'prepared':>13}: " + ", ".join(f"{k} {len(v):,}"
+                                                  for k, v in data.splits.items()))
+            print(f"{'labels':>13}: {', '.join(data.labels) or '(translation)'}")
+            print(f"{'fingerprint':>13}: {data.fingerprint}")
+        return 0
+    table = Table(title="Dataset catalog", show_lines=False)
+    for col in ("dataset", "task", "default", "train / dev / test", "licence", "cached"):
+        table.add_column(col, no_wrap=col != "licence")
     for card in list_datasets():
         cached = any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False
-        print(f"{card.name:<16} {card.task:<12} {'yes' if card.default else 'no':<8} "
-              f"{'yes' if cached else 'no':<7} {card.licence}")
+        table.add_row(card.name, card.task, "yes" if card.default else "no",
+                      _split_sizes(card), card.licence, "yes" if cached else "no")
+    Console().print(table)
+    print("`zoo datasets NAME` shows the card: source, citation, labels and prepared sizes.")
     return 0
 
 
@@ -54,18 +87,27 @@ def cmd_prepare(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
+def _flow_parameters(args) -> dict:
+    """The benchmark flow's parameters from the CLI, checked before anything runs."""
+    from zoo.bench import plan_cells
     from zoo.configs import parse_overrides
 
+    overrides = parse_overrides(args.set)
+    plan_cells(args.profile, datasets=args.datasets, models=args.models,
+               train_sizes=args.sizes, seeds=args.seeds, overrides=overrides)
+    return dict(profile=args.profile, datasets=args.datasets, models=args.models,
+                train_sizes=args.sizes, seeds=args.seeds, overrides=overrides,
+                refresh=args.refresh, experiment=args.experiment, report_dir=args.out,
+                data_mirror=args.data_mirror)
+
+
+def cmd_bench(args) -> int:
     _setup_env()
+    parameters = _flow_parameters(args)
     from flows.benchmark import benchmark_with_runner
 
     flow = benchmark_with_runner(args.parallel, args.runner, args.dask_address)
-    result = flow(profile=args.profile, datasets=args.datasets, models=args.models,
-                  train_sizes=args.sizes, seeds=args.seeds,
-                  overrides=parse_overrides(args.set), refresh=args.refresh,
-                  experiment=args.experiment, report_dir=args.out, data_mirror=args.data_mirror,
-                  parallel=args.parallel)
+    result = flow(**parameters, parallel=args.parallel)
     from zoo.tracking import tracking_uri
 
     print(f"cells: {result['counts']}")
@@ -74,6 +116,31 @@ def cmd_bench(args) -> int:
     print(f"MLflow store: {tracking_uri()}")
     print(f"Report: {result['report']}")
     return 1 if result["failed"] and len(result["failed"]) == len(result["cells"]) else 0
+
+
+def check_cron(expression: str) -> None:
+    from prefect.client.schemas.schedules import CronSchedule
+
+    try:
+        CronSchedule(cron=expression)
+    except ValueError:
+        raise ZooError(f"malformed cron string {expression!r}; use five fields, e.g. "
+                       "\"0 3 * * *\" for 03:00 every day") from None
+
+
+def cmd_schedule(args) -> int:
+    _setup_env()
+    check_cron(args.cron)
+    parameters = _flow_parameters(args)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ZooError("zoo schedule needs a Prefect server: run `prefect server start --host "
+                       "127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api")
+    from flows.benchmark import benchmark
+
+    print(f"Serving deployment benchmark/{args.name} on cron {args.cron!r}; Ctrl-C stops it.")
+    benchmark.serve(name=args.name, cron=args.cron,
+                    parameters={k: v for k, v in parameters.items() if v is not None})
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -93,6 +160,22 @@ def cmd_ui(args) -> int:
     return 0
 
 
+def _add_matrix_args(p: argparse.ArgumentParser) -> None:
+    from zoo.tracking import DEFAULT_EXPERIMENT
+
+    p.add_argument("--profile", default="quick", help="quick | standard | full")
+    p.add_argument("--datasets", help="comma-separated names (default: the profile's)")
+    p.add_argument("--models", help="comma-separated glob patterns, e.g. 'bilstm*,tfidf*'")
+    p.add_argument("--sizes", help="training sizes: fractions (0.25) or counts (500)")
+    p.add_argument("--seeds", help="comma-separated seeds")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="training override, e.g. --set epochs=2 (repeatable)")
+    p.add_argument("--refresh", action="store_true", help="recompute finished cells")
+    p.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
+    p.add_argument("--out", help="report folder (default .zoo/report)")
+    p.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.tracking import DEFAULT_EXPERIMENT
 
@@ -103,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("pattern", nargs="?", default="*", help="glob patterns, e.g. 'bilstm*'")
     m.add_argument("--task", choices=["sentiment", "ner", "translation"])
     m.set_defaults(func=cmd_models)
-    d = sub.add_parser("datasets", help="list the dataset catalog")
+    d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
+    d.add_argument("name", nargs="?", help="a dataset name: show its full card")
+    d.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
     d.set_defaults(func=cmd_datasets)
     pr = sub.add_parser("prepare", help="download, verify, parse, split and cache datasets")
     pr.add_argument("datasets", help="comma-separated dataset names")
@@ -111,21 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--refresh", action="store_true")
     pr.set_defaults(func=cmd_prepare)
     b = sub.add_parser("bench", help="run a benchmark profile (train, evaluate, measure, report)")
-    b.add_argument("--profile", default="quick")
-    b.add_argument("--datasets", help="comma-separated names (default: the profile's)")
-    b.add_argument("--models", help="comma-separated glob patterns, e.g. 'bilstm*,tfidf*'")
-    b.add_argument("--sizes", help="training sizes: fractions (0.25) or counts (500)")
-    b.add_argument("--seeds", help="comma-separated seeds")
-    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="training override, e.g. --set epochs=2 (repeatable)")
-    b.add_argument("--refresh", action="store_true", help="recompute finished cells")
-    b.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
-    b.add_argument("--out", help="report folder (default .zoo/report)")
-    b.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
+    _add_matrix_args(b)
     b.add_argument("--parallel", type=int, help="cells trained at once (default: cores/4)")
     b.add_argument("--runner", choices=["threads", "dask"], default="threads")
     b.add_argument("--dask-address", help="tcp://host:port of an existing Dask scheduler")
     b.set_defaults(func=cmd_bench)
+    sc = sub.add_parser("schedule", help="serve the benchmark as a scheduled Prefect deployment")
+    _add_matrix_args(sc)
+    sc.add_argument("--cron", required=True, help='e.g. "0 3 * * *" (nightly at 03:00)')
+    sc.add_argument("--name", default="scheduled", help="deployment name")
+    sc.set_defaults(func=cmd_schedule)
     r = sub.add_parser("report", help="render the decision guide from MLflow")
     r.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
     r.add_argument("--out", help="report folder (default .zoo/report)")
