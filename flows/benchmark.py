@@ -58,8 +58,7 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     cells = bench.plan_cells(profile, datasets=datasets, models=models,
                              train_sizes=train_sizes, seeds=seeds, overrides=overrides)
     tracking.check_reachable()
-    default_parallel, threads = bench.default_parallelism()
-    parallel = parallel or default_parallel
+    parallel, threads = bench.default_parallelism(parallel)
     exp_id = tracking.experiment_id(experiment)
     parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}", {
         "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads})
@@ -92,9 +91,12 @@ def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",
     if runner == "dask":
         from prefect_dask import DaskTaskRunner
 
-        task_runner = (DaskTaskRunner(address=dask_address) if dask_address else
-                       DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                                      "processes": True}))
+        if dask_address:
+            bench.check_dask(dask_address)
+            task_runner = DaskTaskRunner(address=dask_address)
+        else:
+            task_runner = DaskTaskRunner(cluster_kwargs={
+                "n_workers": parallel or 2, "threads_per_worker": 1, "processes": True})
     else:
         task_runner = ThreadPoolTaskRunner(max_workers=parallel or
                                            bench.default_parallelism()[0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -104,7 +105,8 @@ def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
         "profile": spec.profile, "data_fingerprint": data.fingerprint,
         "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
         "config_hash": config_hash(resolve_train_config(spec)),
-        "env_id": environment_id(env), **env,
+        "env_id": environment_id(env), "worker_host": socket.gethostname(),
+        "worker_pid": os.getpid(), **env,
     }
 
 
@@ -191,12 +193,24 @@ def run_measure_cell(outcome: CellOutcome, *, mirror: str | None = None,
         return replace(outcome, status="failed", error=error)
 
 
-def default_parallelism() -> tuple[int, int]:
+def default_parallelism(parallel: int | None = None) -> tuple[int, int]:
     """(cells in parallel, torch threads per cell): never more threads than cores."""
     cores = os.cpu_count() or 1
-    parallel = max(1, cores // 4)  # 2-3 cores: one cell at a time with all cores
+    parallel = parallel or max(1, cores // 4)  # 2-3 cores: one cell at a time, all cores
     return parallel, max(1, cores // parallel)
 
 
 def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
+
+
+def check_dask(address: str, timeout_s: float = 10.0) -> int:
+    """Fail before any training when the Dask scheduler cannot be reached; returns workers."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout_s) as dask_client:
+            return len(dask_client.scheduler_info()["workers"])
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"Dask scheduler {address} is unreachable ({exc}); start one with "
+                          "`dask scheduler` or drop --dask-address for a local cluster") from None

@@ -106,8 +106,13 @@ def cmd_bench(args) -> int:
     parameters = _flow_parameters(args)
     from flows.benchmark import benchmark_with_runner
 
-    flow = benchmark_with_runner(args.parallel, args.runner, args.dask_address)
-    result = flow(**parameters, parallel=args.parallel)
+    parallel = args.parallel
+    if args.runner == "dask" and args.dask_address:
+        from zoo.bench import check_dask
+
+        parallel = parallel or max(1, check_dask(args.dask_address))
+    flow = benchmark_with_runner(parallel, args.runner, args.dask_address)
+    result = flow(**parameters, parallel=parallel)
     from zoo.tracking import tracking_uri
 
     print(f"cells: {result['counts']}")
