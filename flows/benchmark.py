@@ -9,6 +9,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from zoo import bench, tracking
 from zoo.bench import CellOutcome
 from zoo.cells import CellSpec
+from zoo.progress import reporter
 
 
 @task(name="prepare-data", retries=2, retry_delay_seconds=5)
@@ -22,14 +23,23 @@ def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
 def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
                     refresh: bool, threads: int) -> CellOutcome:
     bench.set_threads(threads)
-    return bench.run_training_cell(spec, exp_id, parent_id, mirror=mirror, refresh=refresh)
+    epochs = bench.resolve_train_config(spec).epochs
+    reporter().status(f"train {spec.label}")
+    outcome = bench.run_training_cell(
+        spec, exp_id, parent_id, mirror=mirror, refresh=refresh,
+        on_epoch=lambda log: reporter().epoch(spec.label, log.epoch, epochs, log.dev_score))
+    reporter().step_done(spec.label, outcome.status)
+    return outcome
 
 
 @task(name="measure-cell", task_run_name="measure {outcome.spec.model}")
 def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
                       latency_calls: int) -> CellOutcome:
-    return bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
-                                  latency_calls=latency_calls)
+    reporter().status(f"measure {outcome.spec.label}")
+    measured = bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
+                                      latency_calls=latency_calls)
+    reporter().step_done(outcome.spec.label, measured.status)
+    return measured
 
 
 @task(name="render-report")
@@ -64,7 +74,9 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
         "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads})
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
+    reporter().start(2 * len(cells))  # train + measure per cell
     for name in sorted({c.dataset for c in cells}):
+        reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
     futures = [train_cell_task.submit(spec, exp_id, parent_id, data_mirror, refresh, threads)
                for spec in cells]
@@ -75,6 +87,7 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
         logger.warning("FAILED %s: %s", o.spec.label, o.error)
+    reporter().status("render report")
     report = report_task(experiment, report_dir)
     tracking.finish_run(parent_id, "FAILED" if failed and len(failed) == len(outcomes)
                         else "FINISHED")

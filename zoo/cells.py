@@ -113,6 +113,15 @@ def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int):
     return hook(ctx)
 
 
+def _base_weights(spec: CellSpec, entry, data: PreparedDataset, work_dir: Path) -> Path | None:
+    if entry.runtime == "torch" or not entry.base:
+        return None
+    base_spec = CellSpec(spec.task, spec.dataset, entry.base, spec.train_size, spec.seed,
+                         spec.profile, spec.overrides)
+    weights = work_dir / cell_key(base_spec, data.fingerprint) / "model.pt"
+    return weights if weights.is_file() else None
+
+
 def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                on_epoch=None) -> TrainedCell:
     """Train on the subset, select on dev, then read test exactly once.
@@ -134,7 +143,15 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     with PeakRss() as rss:
         start = time.perf_counter()
         extra, curves = _pretrain(model, data, work_dir, spec.seed)
-        if entry.kind == "classical":
+        base_weights = _base_weights(spec, entry, data, work_dir)
+        if base_weights is not None:
+            # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse
+            # its weights (same data, config and seed give the same model), convert only.
+            model.load_state_dict(torch.load(base_weights, weights_only=True))
+            collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
+                                cfg.max_len)
+            extra = {**extra, "train/reused_base_weights": 1.0}
+        elif entry.kind == "classical":
             collator = None
             model.fit(train, dev)
         else:

@@ -24,13 +24,43 @@ def _setup_env() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def reference_params(name: str) -> int | None:
+    """Parameters of a neural model on a reference 10,000-word vocabulary (2 classes or
+    13 BIO tags; 10,000 target words for translation); None for classical models, whose
+    size depends on the data."""
+    from zoo.data.vocab import Vocab
+    from zoo.measure import count_params
+    from zoo.registry import DataInfo, create_model, get_entry
+
+    entry = get_entry(name)
+    if entry.kind != "neural":
+        return None
+    words = [f"w{i}" for i in range(9998)]
+    task = entry.tasks[0]
+    tags = ("O",) + tuple(f"{p}-t{i}" for i in range(6) for p in "BI")
+    info = DataInfo(task, Vocab.build([words]),
+                    labels={"sentiment": ("neg", "pos"), "ner": tags}.get(task, ()),
+                    target_vocab=Vocab.build([words], with_bos_eos=True)
+                    if task == "translation" else None)
+    return count_params(create_model(name, info))
+
+
 def cmd_models(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
     from zoo.registry import get_entry, list_models
 
-    print(f"{'model':<22} {'family':<12} {'kind':<10} tasks")
+    table = Table(title="Registered models (params on a 10k-word vocabulary)")
+    for col in ("model", "family", "tasks", "params", "runtime", "description"):
+        table.add_column(col, no_wrap=col != "description",
+                         justify="right" if col == "params" else "left")
     for name in list_models(args.pattern, task=args.task):
         e = get_entry(name)
-        print(f"{name:<22} {e.family:<12} {e.kind:<10} {','.join(e.tasks):<22} {e.description}")
+        params = reference_params(name) if not args.no_params else None
+        table.add_row(name, e.family, ",".join(e.tasks),
+                      f"{params:,}" if params is not None else "-", e.runtime, e.description)
+    Console().print(table)
     return 0
 
 
@@ -102,6 +132,8 @@ def _flow_parameters(args) -> dict:
 
 
 def cmd_bench(args) -> int:
+    if not args.quiet:  # the progress bar replaces Prefect's per-task INFO lines
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     _setup_env()
     parameters = _flow_parameters(args)
     from flows.benchmark import benchmark_with_runner
@@ -112,7 +144,16 @@ def cmd_bench(args) -> int:
 
         parallel = parallel or max(1, check_dask(args.dask_address))
     flow = benchmark_with_runner(parallel, args.runner, args.dask_address)
-    result = flow(**parameters, parallel=parallel)
+    from zoo.progress import RichReporter, set_reporter
+
+    if not args.quiet:
+        set_reporter(RichReporter())
+    try:
+        result = flow(**parameters, parallel=parallel)
+    finally:
+        from zoo.progress import reporter
+
+        reporter().stop()
     from zoo.tracking import tracking_uri
 
     print(f"cells: {result['counts']}")
@@ -190,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list registered models")
     m.add_argument("pattern", nargs="?", default="*", help="glob patterns, e.g. 'bilstm*'")
     m.add_argument("--task", choices=["sentiment", "ner", "translation"])
+    m.add_argument("--no-params", action="store_true", help="skip building models to count")
     m.set_defaults(func=cmd_models)
     d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
     d.add_argument("name", nargs="?", help="a dataset name: show its full card")
@@ -205,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--parallel", type=int, help="cells trained at once (default: cores/4)")
     b.add_argument("--runner", choices=["threads", "dask"], default="threads")
     b.add_argument("--dask-address", help="tcp://host:port of an existing Dask scheduler")
+    b.add_argument("--quiet", action="store_true", help="logs only, no progress display")
     b.set_defaults(func=cmd_bench)
     sc = sub.add_parser("schedule", help="serve the benchmark as a scheduled Prefect deployment")
     _add_matrix_args(sc)

@@ -126,8 +126,12 @@ def git_sha(repo: Path | None = None) -> str:
                                cwd=repo, text=True, capture_output=True, timeout=5).stdout
         return sha + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
-        from importlib.metadata import version
-        return "v" + version("nlp-model-zoo")
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return "v" + version("nlp-model-zoo")
+        except PackageNotFoundError:
+            return "unknown"
 
 
 def device_name() -> str:

@@ -1,0 +1,78 @@
+"""Orchestration overhead: the same matrix as plain function calls vs the Prefect flow.
+
+Plain: for each cell, `zoo.cells.train_cell` then `zoo.cells.measure_cell` (no Prefect, no
+MLflow). Flow: `flows.benchmark.benchmark` (ephemeral Prefect, MLflow logging, report).
+Both start from a warm data cache; the flow's first call includes the ephemeral Prefect
+server start, reported separately by running a trivial flow first.
+
+    .venv/bin/python benchmarks/overhead.py                 # small matrix
+    .venv/bin/python benchmarks/overhead.py --profile quick # the README's main job
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+
+def run_plain(cells, latency_calls: int) -> float:
+    from zoo import bench
+    from zoo.cells import measure_cell, train_cell
+
+    start = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="overhead-plain-"))
+    trained = []
+    for spec in cells:
+        data = bench.load_data(spec.dataset)
+        trained.append((train_cell(spec, data, work), data))
+    for cell, data in trained:
+        measure_cell(Path(cell.model_dir), data, latency_calls=latency_calls)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--models", default="tiny_lstm,tiny_gru,tfidf_logreg")
+    parser.add_argument("--datasets", default="mr")
+    parser.add_argument("--sizes", default="500,1000")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--latency-calls", type=int, default=200)
+    args = parser.parse_args()
+    full_profile = args.profile != "quick" or args.models == "profile"
+    os.environ["ZOO_HOME"] = tempfile.mkdtemp(prefix="overhead-home-")
+    os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["ZOO_HOME"]) / "prefect"))
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    from prefect import flow
+
+    from flows.benchmark import benchmark
+    from zoo import bench
+
+    matrix = {} if full_profile else dict(models=args.models, datasets=args.datasets,
+                                          train_sizes=args.sizes,
+                                          overrides={"epochs": args.epochs})
+    cells = bench.plan_cells(args.profile, **{k: v for k, v in matrix.items()
+                                              if k != "train_sizes"},
+                             train_sizes=matrix.get("train_sizes"))
+    for name in {c.dataset for c in cells}:
+        bench.load_data(name)  # warm the data cache for both arms
+
+    t0 = time.perf_counter()
+    flow(name="warm-up")(lambda: None)()
+    server_start = time.perf_counter() - t0
+
+    plain = run_plain(cells, args.latency_calls)
+    t0 = time.perf_counter()
+    result = benchmark(profile=args.profile, latency_calls=args.latency_calls, **matrix)
+    orchestrated = time.perf_counter() - t0
+    print(f"cells: {len(cells)} ({result['counts']})")
+    print(f"ephemeral Prefect server start (once per process): {server_start:.1f} s")
+    print(f"plain function calls:              {plain:.1f} s")
+    print(f"Prefect flow + MLflow + report:    {orchestrated:.1f} s")
+    print(f"overhead: {orchestrated / plain - 1:+.1%} (ratio {orchestrated / plain:.3f})")
+
+
+if __name__ == "__main__":
+    main()

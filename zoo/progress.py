@@ -1,0 +1,63 @@
+"""Progress of a sweep: cells done/total, the current model and epoch, and an ETA.
+
+The flow reports to whichever reporter is installed; the default does nothing, so library
+code and tests stay quiet. `zoo bench` installs the rich display unless --quiet is given.
+Cells that train in other processes (Dask workers) report when they finish, not per epoch.
+"""
+from __future__ import annotations
+
+import threading
+
+
+class ProgressReporter:
+    def start(self, total_steps: int) -> None: ...
+
+    def status(self, text: str) -> None: ...
+
+    def epoch(self, label: str, epoch: int, total_epochs: int, dev_score: float) -> None: ...
+
+    def step_done(self, label: str, outcome: str) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class RichReporter(ProgressReporter):
+    def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(),
+                                  TextColumn("ETA"), TimeRemainingColumn())
+        self._task = None
+        self._lock = threading.Lock()
+
+    def start(self, total_steps: int) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task("starting", total=total_steps)
+
+    def status(self, text: str) -> None:
+        with self._lock:
+            self._progress.update(self._task, description=text)
+
+    def epoch(self, label: str, epoch: int, total_epochs: int, dev_score: float) -> None:
+        self.status(f"train {label} epoch {epoch}/{total_epochs} (dev {dev_score:.3f})")
+
+    def step_done(self, label: str, outcome: str) -> None:
+        with self._lock:
+            self._progress.update(self._task, advance=1, description=f"{outcome}: {label}")
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+_reporter: ProgressReporter = ProgressReporter()
+
+
+def reporter() -> ProgressReporter:
+    return _reporter
+
+
+def set_reporter(new: ProgressReporter) -> None:
+    global _reporter
+    _reporter = new

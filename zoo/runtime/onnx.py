@@ -1,0 +1,242 @@
+"""ONNX export and ONNX Runtime predictors for the `onnx` / `onnx_q8` runtime variants.
+
+`export_onnx` writes `model.onnx` (the model's `forward(ids, mask)`: classifier logits (B, C)
+or tagger emissions (B, T, K), dynamic batch and sequence axes), checks it against eager torch
+on synthetic batches of mixed lengths with padding, and for `onnx_q8` writes `model.q8.onnx`
+(ONNX Runtime dynamic quantization: int8 weights, activations quantized per call). The
+results go to `onnx_check.json` in the model folder.
+
+Packed sequences: the TorchScript exporter (`dynamo=False`) maps `pack_padded_sequence(...,
+enforce_sorted=False)` + `nn.LSTM` + `pad_packed_sequence` to a sort (TopK/Gather), an ONNX
+`LSTM` node fed with `sequence_lens`, and the inverse permutation, so the exported graph keeps
+the padding invariance of the eager encoder (checked here on every export, and in the tests).
+
+`load_ort_predictor` runs the graph with ONNX Runtime's CPU provider and decodes as the eager
+model does: argmax, or the CRF head's Viterbi (in torch) over the ONNX emissions.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from zoo.batching import Collator
+from zoo.data.types import Example
+from zoo.errors import ZooError
+
+OPSET = 17  # supported by the TorchScript exporter and by every onnxruntime >= 1.14
+FLOAT_FILE = "model.onnx"
+Q8_FILE = "model.q8.onnx"
+CHECK_FILE = "onnx_check.json"
+# Float export must match eager to float rounding: |ort - eager| <= ATOL + RTOL * max|eager|.
+ATOL = 1e-4
+RTOL = 1e-5
+# U8S8: uint8 activations x int8 weights (symmetric weights, zero point 0). It is ONNX
+# Runtime's default and its fast x86 path (AVX2 / AVX512-VNNI integer dot products), and its
+# DynamicQuantizeLSTM, MatMulInteger, ConvInteger and Gather (embedding) kernels all run it.
+Q8_WEIGHT_TYPE = "QInt8"
+
+
+def _not_from_quantizer(record: logging.LogRecord) -> bool:
+    # The quantizer logs (to the root logger) a WARNING for every int64 shape tensor it
+    # cannot type-infer and therefore leaves unquantized, which is what it should do.
+    return not ("onnxruntime" in record.pathname and "quantization" in record.pathname
+                and record.levelno <= logging.WARNING)
+
+
+class OnnxExportError(ZooError):
+    """The exported graph does not reproduce the eager model (or could not be exported)."""
+
+
+def _is_tagger(model: torch.nn.Module) -> bool:
+    from zoo.task_models import SequenceTagger
+
+    return isinstance(model, SequenceTagger)
+
+
+def _check_batches(collator: Collator, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Synthetic (ids, mask) batches shaped like real input: mixed lengths, padding, batch 1."""
+    gen = torch.Generator().manual_seed(seed)
+    vocab_size = max(2, len(collator.vocab))
+    max_len = max(1, collator.max_len or 64)
+    shapes = [[1], [min(22, max_len)], [max_len], [3, min(17, max_len), 1],
+              [min(22, max_len), min(9, max_len), max_len, 2, min(30, max_len)],
+              torch.randint(1, max_len + 1, (16,), generator=gen).tolist()]
+    batches = []
+    for lengths in shapes:
+        width = max(lengths)
+        ids = torch.randint(1, vocab_size, (len(lengths), width), generator=gen) \
+            if vocab_size > 1 else torch.ones(len(lengths), width, dtype=torch.long)
+        mask = torch.arange(width).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # (B, T)
+        batches.append((ids.masked_fill(~mask, 0), mask))
+    return batches
+
+
+def _compare(model: torch.nn.Module, session, batches) -> dict[str, float]:
+    """Max abs difference ORT vs eager (real-token positions for taggers), argmax agreement."""
+    tagger = _is_tagger(model)
+    max_diff = max_ref = 0.0
+    agree = total = 0
+    for ids, mask in batches:
+        with torch.inference_mode():
+            ref = model(ids, mask).numpy()
+        got = _run(session, ids, mask)
+        if got.shape != ref.shape:
+            raise OnnxExportError(f"ONNX output shape {got.shape} != eager {ref.shape} "
+                                  f"for input {tuple(ids.shape)}")
+        if tagger:
+            m = mask.numpy()
+            ref, got = ref[m], got[m]  # (N real tokens, K): padding outputs are unspecified
+        max_diff = max(max_diff, float(np.abs(got - ref).max()))
+        max_ref = max(max_ref, float(np.abs(ref).max()))
+        agree += int((got.argmax(-1) == ref.argmax(-1)).sum())
+        total += ref.shape[0]
+    return {"max_abs_diff": max_diff, "max_abs_eager": max_ref,
+            "argmax_agreement": agree / max(1, total)}
+
+
+def _session(path: Path, threads: int = 1):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, int(threads))
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3  # errors only
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def _run(session, ids: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
+    feeds = {"ids": ids.numpy(), "mask": mask.numpy()}
+    wanted = {i.name for i in session.get_inputs()}  # an unused input may be pruned
+    return session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
+
+
+def _export_float(model: torch.nn.Module, collator: Collator, path: Path) -> None:
+    ids, mask = _check_batches(collator, seed=1)[3]  # batch 3, mixed lengths, padded
+    out_axes = {0: "batch", 1: "seq"} if _is_tagger(model) else {0: "batch"}
+    with warnings.catch_warnings():
+        # The TorchScript exporter warns that it is legacy and traces Python-side checks of
+        # pack/pad_packed_sequence; correctness is verified below on other shapes.
+        warnings.simplefilter("ignore")
+        try:
+            torch.onnx.export(
+                model, (ids, mask), str(path), dynamo=False, opset_version=OPSET,
+                input_names=["ids", "mask"], output_names=["scores"],
+                dynamic_axes={"ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"},
+                              "scores": out_axes})
+        except Exception as exc:
+            raise OnnxExportError(f"ONNX export of {type(model).__name__} failed: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+
+def export_onnx(model: torch.nn.Module, collator: Collator, folder: Path, runtime: str) -> Path:
+    """Export `model.forward(ids, mask)` to `folder`, verify it, return the file the runtime uses.
+
+    runtime "onnx": `model.onnx`; runtime "onnx_q8": also `model.q8.onnx` (returned).
+    Raises OnnxExportError if the float graph differs from eager beyond the tolerance.
+    """
+    if runtime not in ("onnx", "onnx_q8"):
+        raise ValueError(f"export_onnx: runtime must be onnx or onnx_q8, not {runtime!r}")
+    import onnx
+    import onnxruntime as ort
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    was_training = model.training
+    model.eval()
+    try:
+        float_path = folder / FLOAT_FILE
+        _export_float(model, collator, float_path)
+        onnx.checker.check_model(str(float_path))
+        batches = _check_batches(collator, seed=0)
+        shapes = [list(ids.shape) for ids, _ in batches]
+        result = _compare(model, _session(float_path), batches)
+        tolerance = ATOL + RTOL * result["max_abs_eager"]
+        report: dict[str, object] = {
+            "runtime": runtime, "opset": OPSET, "exporter": "torch.onnx.export(dynamo=False)",
+            "torch_version": torch.__version__, "onnxruntime_version": ort.__version__,
+            "check_batches": shapes,
+            "float": {"file": FLOAT_FILE, **result, "tolerance": tolerance,
+                      "bytes": float_path.stat().st_size},
+        }
+        used = float_path
+        if result["max_abs_diff"] > tolerance or not np.isfinite(result["max_abs_diff"]):
+            (folder / CHECK_FILE).write_text(json.dumps(report, indent=2))
+            raise OnnxExportError(
+                f"ONNX export of {type(model).__name__} differs from eager torch: max abs "
+                f"difference {result['max_abs_diff']:.3g} > tolerance {tolerance:.3g} "
+                f"(details in {folder / CHECK_FILE})")
+        if runtime == "onnx_q8":
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            q8_path = folder / Q8_FILE
+            root = logging.getLogger()
+            root.addFilter(_not_from_quantizer)
+            try:
+                quantize_dynamic(float_path, q8_path,
+                                 weight_type=getattr(QuantType, Q8_WEIGHT_TYPE))
+            finally:
+                root.removeFilter(_not_from_quantizer)
+            q8 = _compare(model, _session(q8_path), batches)
+            # No tolerance: quantization changes outputs; accuracy is measured on test data.
+            report["q8"] = {"file": Q8_FILE, "weight_type": Q8_WEIGHT_TYPE,
+                            "method": "onnxruntime.quantization.quantize_dynamic", **q8,
+                            "bytes": q8_path.stat().st_size}
+            used = q8_path
+        report["file"] = used.name
+        (folder / CHECK_FILE).write_text(json.dumps(report, indent=2))
+        return used
+    finally:
+        model.train(was_training)
+
+
+class OrtPredictor:
+    """Examples -> predictions through one ONNX Runtime session (created once)."""
+
+    def __init__(self, path: Path, model: torch.nn.Module, collator: Collator, threads: int = 1):
+        self.path = Path(path)
+        self.collator = collator
+        self.session = _session(self.path, threads)
+        self.tagger = _is_tagger(model)
+        head = getattr(model, "head", None)
+        self.crf = getattr(head, "crf", None) if self.tagger else None
+        if self.crf is not None:
+            self.crf.eval()
+
+    def __call__(self, examples: Sequence[Example]) -> list:
+        batch = self.collator(examples, with_gold=False)
+        scores = _run(self.session, batch.ids, batch.mask)  # (B, C) or (B, T, K)
+        if not self.tagger:
+            outputs = scores.argmax(-1).tolist()
+        elif self.crf is not None:
+            with torch.inference_mode():
+                best = self.crf.viterbi_tags(torch.from_numpy(scores), batch.mask)
+            outputs = [path for path, _score in best]
+        else:
+            lengths = batch.mask.sum(1).tolist()
+            outputs = [row[:n] for row, n in zip(scores.argmax(-1).tolist(), lengths)]
+        return self.collator.decode(outputs, examples)
+
+
+def runtime_file(folder: Path, runtime: str) -> Path:
+    if runtime not in ("onnx", "onnx_q8"):
+        raise ValueError(f"no ONNX file for runtime {runtime!r}")
+    return Path(folder) / (Q8_FILE if runtime == "onnx_q8" else FLOAT_FILE)
+
+
+def load_ort_predictor(folder: Path, model: torch.nn.Module, collator: Collator, runtime: str,
+                       threads: int = 1) -> OrtPredictor:
+    """An ONNX Runtime predictor for a saved runtime variant (model: its torch twin, for the
+    task type and the CRF transitions; its encoder is not run)."""
+    path = runtime_file(folder, runtime)
+    if not path.is_file():
+        raise OnnxExportError(f"{path} is missing: the model folder was saved without its "
+                              f"{runtime} export (re-run save_model)")
+    return OrtPredictor(path, model, collator, threads)
