@@ -6,6 +6,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
+
+# Tiny test tensors run ~10x slower with 2 threads on a busy 2-core machine than with 1.
+torch.set_num_threads(1)
 
 # Prefect reads its home at import: give the whole session a fresh, private one (ephemeral
 # mode, its own SQLite database) so tests never touch a user's Prefect state.

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from zoo import tracking
@@ -26,6 +27,19 @@ def _cell_runs() -> list[dict]:
         return []
 
 
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL the sweep and everything it started (Prefect's ephemeral server runs in a
+    session of its own, so killing the process group alone would orphan it)."""
+    children = psutil.Process(proc.pid).children(recursive=True)
+    os.killpg(proc.pid, signal.SIGKILL)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.wait()
+
+
 def test_sigkill_then_resume(bench_home, tmp_path):
     env = dict(os.environ)
     log = tmp_path / "first.log"
@@ -40,11 +54,10 @@ def test_sigkill_then_resume(bench_home, tmp_path):
             time.sleep(0.5)
         assert proc.poll() is None, "the sweep ended before it could be killed:\n" + \
             log.read_text()[-3000:]
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        _kill_tree(proc)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _kill_tree(proc)
     before = {r["run_id"]: r for r in _cell_runs()}
     done_before = {rid for rid, r in before.items()
                    if r["tags"].get("zoo.stage") in ("trained", "measured")}

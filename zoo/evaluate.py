@@ -98,7 +98,8 @@ def translation_metrics(gold: Sequence[Example], pred: Sequence[Sequence[str]],
     refs = [" ".join(ex.target) for ex in gold]
     out: dict[str, float] = {}
     notes: dict[str, str] = {}
-    for name, metric in (("bleu", BLEU()), ("chrf", CHRF())):
+    # force=True: the text is tokenized on purpose; without it sacreBLEU warns on every call.
+    for name, metric in (("bleu", BLEU(force=True)), ("chrf", CHRF())):
         stats = np.array(metric._extract_corpus_statistics(hyps, [refs]))  # (N, n_stats)
         _with_ci(name, stats, lambda s, m=metric: float(
             m._compute_score_from_stats(list(s.sum(axis=0))).score), out, ci)
