@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export ZOO_DATA_MIRROR ?= $(abspath $(wildcard ../shared/datasets))
 PYTEST_ARGS ?=
 
-.PHONY: setup bench test test-slow test-integration ui report clean
+.PHONY: setup system-deps bench test test-slow test-integration ui report clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -18,16 +18,19 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+system-deps:  ## Chromium and PostgreSQL for the browser and team-stack tests (Debian)
+	@bash .ci/system-deps.sh
+
 bench: setup  ## the main job: quick profile end to end, prints where the report is
 	$(VENV)/bin/zoo bench --profile quick
 
-test: setup  ## the default test run (no slow or integration tests)
-	$(PY) -m pytest -m "not slow and not integration" $(PYTEST_ARGS)
+test: setup system-deps  ## the default test run: everything but tests marked slow
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: setup
+test-slow: setup system-deps
 	$(PY) -m pytest -m "slow" $(PYTEST_ARGS)
 
-test-integration: setup
+test-integration: setup system-deps  ## only the real-server tests (also part of `make test`)
 	$(PY) -m pytest -m "integration" $(PYTEST_ARGS)
 
 report: setup

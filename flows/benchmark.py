@@ -44,9 +44,15 @@ def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
 
 @task(name="render-report")
 def report_task(experiment: str, out_dir: str | None) -> str:
+    from reports.artifacts import publish_prefect_artifacts
     from reports.render import render_report
 
-    return str(render_report(experiment=experiment, out_dir=out_dir))
+    path = render_report(experiment=experiment, out_dir=out_dir)
+    try:  # the summary where the flow run is browsed; the report file exists either way
+        publish_prefect_artifacts(path)
+    except Exception as exc:  # noqa: BLE001
+        get_run_logger().warning("Prefect artifacts not published: %s", exc)
+    return str(path)
 
 
 def summarize(outcomes: list[CellOutcome]) -> dict[str, int]:
@@ -71,7 +77,11 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     parallel, threads = bench.default_parallelism(parallel)
     exp_id = tracking.experiment_id(experiment)
     parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}", {
-        "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads})
+        "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads,
+        # The planned matrix, so the report can list cells that never produced a run.
+        "plan.datasets": ",".join(sorted({c.dataset for c in cells})),
+        "plan.sizes": ",".join(sorted({str(c.train_size) for c in cells})),
+        "plan.seeds": ",".join(sorted({str(c.seed) for c in cells}))})
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
     reporter().start(2 * len(cells))  # train + measure per cell

@@ -1,0 +1,18 @@
+"""The decision guide: which model to pick for a task, a latency budget and a data size.
+
+Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
+
+    runs.py          run dicts -> typed cells; identities, sections (task, dataset, environment)
+    significance.py  paired bootstrap over per-example statistics; CI-overlap fallback
+    ranking.py       leaderboards (mean ± sd over seeds), rank tie groups, Pareto front
+    curves.py        learning curves and their crossovers
+    recommend.py     scenario recommendations and the decision tree
+    advice.py        quantization trade-offs; textbook advice checked against measurements
+    regressions.py   regression watch against the previous run of each cell
+    build.py         assembles all of the above into a `Report`
+    charts.py        inline SVG charts;  fmt.py  number formatting
+    render.py        `render_report(experiment, out_dir)`: index.html, report.md, summary.json
+    markdown.py      the Markdown twin;  summary.py  summary.json
+    registry.py      registers the recommended models with scenario aliases
+    pyfunc_loader.py MLflow pyfunc loader for those models;  artifacts.py  Prefect artifacts
+"""

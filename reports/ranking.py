@@ -1,103 +1,198 @@
-"""Pure functions from MLflow run dicts to leaderboard rows. No I/O, no mlflow import."""
+"""Leaderboards, rank tie groups and the accuracy-latency Pareto front: pure functions.
+
+Input: the cells of one section (task, dataset, environment) from `reports.runs`. Output:
+one `Row` per model at one training size, with the quality mean ± sd over seeds in display
+points, the bootstrap CI, speed and size. No I/O, no mlflow.
+"""
 from __future__ import annotations
 
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
-QUALITY = {"sentiment": ("accuracy", "macro_f1"), "ner": ("f1",), "translation": ("bleu", "chrf")}
-
-
-def _num(value) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
+from reports.runs import QUALITY, Cell, primary_metric, size_key
+from reports.significance import Comparison
 
 
-def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
+@dataclass(frozen=True)
+class Stat:
+    """A quality metric over seeds, in display points."""
+
+    mean: float | None
+    sd: float | None  # None with one seed
+    n: int  # seeds with a value
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    @property
+    def ci(self) -> tuple[float | None, float | None]:
+        return (self.ci_low, self.ci_high)
+
+
+def mean_sd(values: Iterable[float | None]) -> tuple[float | None, float | None, int]:
     vals = [v for v in values if v is not None]
     if not vals:
-        return None, None
-    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None)
+        return None, None, 0
+    return statistics.fmean(vals), (statistics.stdev(vals) if len(vals) > 1 else None), len(vals)
 
 
-def train_size_key(run: dict) -> float:
-    """Runs are grouped by the training-set size they actually used (examples)."""
-    return _num(run["metrics"].get("train/examples")) or 0.0
+def _mean(values: Iterable[float | None]) -> float | None:
+    return mean_sd(values)[0]
 
 
-@dataclass
-class LeaderRow:
+@dataclass(frozen=True)
+class Row:
+    """One model at one training size in one section."""
+
     model: str
     family: str
-    dataset: str
-    train_examples: int
-    seeds: int
-    quality: dict[str, tuple[float | None, float | None]]  # metric -> (mean, sd) over seeds
-    ci: dict[str, tuple[float | None, float | None]]  # metric -> mean bootstrap CI bounds
-    latency_p50_ms: float | None
-    latency_p90_ms: float | None
-    throughput: float | None
-    params: float | None
-    size_bytes: float | None
-    train_seconds: float | None
-    run_ids: list[str] = field(default_factory=list)
+    runtime: str
+    base: str | None
+    n_train: int
+    seeds: tuple[str, ...]
+    run_ids: tuple[str, ...]
+    quality: dict[str, Stat]
+    latency_p50: float | None = None
+    latency_p90: float | None = None
+    latency_p99: float | None = None
+    throughput: float | None = None
+    params: float | None = None
+    size_bytes: float | None = None
+    train_seconds: float | None = None
+    rank: int | None = None  # shared by a tie group; None: no quality value
+    tie_ref: str | None = None  # the model heading this row's tie group
+    tie: Comparison | None = None  # this row against `tie_ref`
+    pareto: bool | None = None  # None: latency or quality missing
+    dominated_by: str | None = None
+    run_scores: dict[str, float] = field(default_factory=dict)  # run id -> primary, points
+
+    def q(self, metric: str) -> float | None:
+        stat = self.quality.get(metric)
+        return stat.mean if stat else None
 
 
-def finished(runs: Iterable[dict]) -> list[dict]:
-    return [r for r in runs if r["status"] == "FINISHED"]
-
-
-def latest_per_cell(runs: Iterable[dict]) -> list[dict]:
-    """One run per cell key (the newest), so re-runs never count twice."""
-    best: dict[str, dict] = {}
-    for run in runs:
-        key = run["tags"].get("zoo.cell_key", run["run_id"])
-        if key not in best or run["start_time"] > best[key]["start_time"]:
-            best[key] = run
-    return list(best.values())
-
-
-def leaderboard(runs: Iterable[dict], task: str, dataset: str,
-                train_examples: int | None = None) -> list[LeaderRow]:
-    """One row per model at one training size (default: the largest measured), best first."""
-    rows = [r for r in latest_per_cell(finished(runs))
-            if r["tags"].get("task") == task and r["tags"].get("dataset") == dataset]
-    if not rows:
+def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> list[Row]:
+    """One row per model from the finished cells at one training size (default: largest),
+    sorted best first on the primary metric (models without a value last)."""
+    sized = [c for c in cells if c.task == task]
+    if not sized:
         return []
-    size = train_examples if train_examples is not None else max(map(train_size_key, rows))
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for run in rows:
-        if train_size_key(run) == size:
-            groups[run["tags"]["model"]].append(run)
-    metrics = QUALITY[task]
-    out = []
+    if n_train is None:
+        n_train = max((c.n_train or 0) for c in sized)
+    groups: dict[str, list[Cell]] = defaultdict(list)
+    for cell in sized:
+        if (cell.n_train or 0) == n_train:
+            groups[cell.model].append(cell)
+    primary = primary_metric(task)
+    rows = []
     for model, group in groups.items():
-        def avg(key: str, grp=group) -> float | None:
-            return mean_sd([_num(r["metrics"].get(key)) for r in grp])[0]
+        group.sort(key=lambda c: size_key(c.seed))
+        quality = {}
+        for metric in QUALITY.get(task, ()):
+            mean, sd, n = mean_sd(c.quality(metric) for c in group)
+            quality[metric] = Stat(mean, sd, n, _mean(c.quality(metric, "_ci_low") for c in group),
+                                   _mean(c.quality(metric, "_ci_high") for c in group))
+        first = group[0]
+        rows.append(Row(
+            model=model, family=first.family, runtime=first.runtime, base=first.base,
+            n_train=n_train, seeds=tuple(c.seed for c in group),
+            run_ids=tuple(c.run_id for c in group), quality=quality,
+            latency_p50=_mean(c.metric("latency/p50_ms") for c in group),
+            latency_p90=_mean(c.metric("latency/p90_ms") for c in group),
+            latency_p99=_mean(c.metric("latency/p99_ms") for c in group),
+            throughput=_mean(c.metric("throughput/examples_per_s") for c in group),
+            params=_mean(c.metric("size/params") for c in group),
+            size_bytes=_mean(c.metric("size/bytes") for c in group),
+            train_seconds=_mean(c.metric("train/seconds") for c in group),
+            run_scores={c.run_id: v for c in group if (v := c.quality(primary)) is not None}))
+    return sort_rows(rows, primary)
 
-        out.append(LeaderRow(
-            model=model, family=group[0]["tags"].get("family", ""), dataset=dataset,
-            train_examples=int(size), seeds=len(group),
-            quality={m: mean_sd([_num(r["metrics"].get(f"test/{m}")) for r in group])
-                     for m in metrics},
-            ci={m: (avg(f"test/{m}_ci_low"), avg(f"test/{m}_ci_high")) for m in metrics},
-            latency_p50_ms=avg("latency/p50_ms"), latency_p90_ms=avg("latency/p90_ms"),
-            throughput=avg("throughput/examples_per_s"), params=avg("size/params"),
-            size_bytes=avg("size/bytes"), train_seconds=avg("train/seconds"),
-            run_ids=[r["run_id"] for r in group]))
-    primary = metrics[0]
-    out.sort(key=lambda row: -(row.quality[primary][0] or -math.inf))
+
+def sort_rows(rows: Iterable[Row], metric: str) -> list[Row]:
+    return sorted(rows, key=lambda r: (r.q(metric) is None, -(r.q(metric) or 0.0), r.model))
+
+
+Compare = Callable[[Row, Row], Comparison]
+
+
+def rank_tie_groups(rows: Sequence[Row], metric: str, compare: Compare) -> list[Row]:
+    """Competition ranks where ties share a rank: the best model and every model not
+    significantly worse than it form group 1; the best of the rest heads the next group.
+
+    A pair that cannot be tested (no statistics, no CI) is not called a tie: it gets the next
+    rank by mean. Rows without a value for `metric` get rank None and come last.
+    """
+    remaining = [r for r in sort_rows(rows, metric) if r.q(metric) is not None]
+    out: list[Row] = []
+    position = 1
+    while remaining:
+        ref, rest, group = remaining[0], [], []
+        group.append(replace(ref, rank=position, tie_ref=ref.model, tie=None))
+        for other in remaining[1:]:
+            result = compare(ref, other)
+            if result.significant is False:
+                group.append(replace(other, rank=position, tie_ref=ref.model, tie=result))
+            else:
+                rest.append(other)
+        out.extend(group)
+        position += len(group)
+        remaining = rest
+    missing = [replace(r, rank=None, tie_ref=None, tie=None) for r in rows if r.q(metric) is None]
+    return out + sorted(missing, key=lambda r: r.model)
+
+
+def tie_group(rows: Sequence[Row], model: str) -> list[Row]:
+    """The rows sharing `model`'s rank (including it)."""
+    target = next((r for r in rows if r.model == model), None)
+    if target is None or target.rank is None:
+        return [target] if target else []
+    return [r for r in rows if r.rank == target.rank]
+
+
+def _dominates(a: Row, b: Row, metric: str) -> bool:
+    qa, qb = a.q(metric), b.q(metric)
+    la, lb = a.latency_p90, b.latency_p90
+    return (la <= lb and qa >= qb) and (la < lb or qa > qb)
+
+
+def pareto(rows: Sequence[Row], metric: str) -> list[Row]:
+    """Mark the accuracy-vs-latency (p90, batch 1) Pareto front; a dominated row names the
+    most accurate row that is at least as fast and at least as accurate."""
+    usable = [r for r in rows if r.q(metric) is not None and r.latency_p90 is not None]
+    out = []
+    for row in rows:
+        if not any(row is u for u in usable):
+            out.append(replace(row, pareto=None, dominated_by=None))
+            continue
+        better = [o for o in usable if o is not row and _dominates(o, row, metric)]
+        if better:
+            best = max(better, key=lambda o: (o.q(metric), -o.latency_p90, o.model))
+            out.append(replace(row, pareto=False, dominated_by=best.model))
+        else:
+            out.append(replace(row, pareto=True, dominated_by=None))
     return out
 
 
-def datasets_by_task(runs: Iterable[dict]) -> dict[str, list[str]]:
-    found: dict[str, set[str]] = defaultdict(set)
-    for run in runs:
-        if run["tags"].get("task") and run["tags"].get("dataset"):
-            found[run["tags"]["task"]].add(run["tags"]["dataset"])
-    return {task: sorted(names) for task, names in sorted(found.items())}
+def front(rows: Sequence[Row]) -> list[Row]:
+    """The Pareto-optimal rows ordered from fastest to slowest."""
+    return sorted((r for r in rows if r.pareto), key=lambda r: (r.latency_p90, r.model))
+
+
+def within_points(rows: Sequence[Row], metric: str, points: float) -> list[Row]:
+    """Rows whose mean is within `points` of the best mean."""
+    best = max((r.q(metric) for r in rows if r.q(metric) is not None), default=None)
+    if best is None:
+        return []
+    return [r for r in rows if r.q(metric) is not None and r.q(metric) >= best - points - 1e-9]
+
+
+def representative_run(row: Row) -> str | None:
+    """The seed run closest to the row's mean (ties: first seed): what gets registered."""
+    mean = next(iter(row.quality.values())).mean if row.quality else None
+    if not row.run_scores or mean is None:
+        return row.run_ids[0] if row.run_ids else None
+    order = {run: i for i, run in enumerate(row.run_ids)}
+    return min(row.run_scores, key=lambda run: (abs(row.run_scores[run] - mean),
+                                                order.get(run, math.inf)))

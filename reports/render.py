@@ -1,34 +1,37 @@
-"""Render the decision guide (HTML) from MLflow runs alone."""
+"""Render the decision guide from MLflow alone: index.html (main), report.md (same content
+for terminals and repositories) and summary.json (for Prefect artifacts and scripts).
+
+    render_report("nlp-zoo", ".zoo/report")  # -> Path(".zoo/report/index.html")
+"""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports import ranking
+from reports import charts, fmt
+from reports.build import Report, build_report, needed_stats, when
+from reports.curves import curve_at
+from reports.registry import Registration
+from reports.runs import LABEL, TASK_LABEL, UNIT
+from reports.significance import TIE_RULES
+from reports.summary import summarize
 from zoo import tracking
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def _fmt(value, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.{digits}f}"
-
-
-def _pct(value) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
-
-
-def _env() -> Environment:
+def html_environment() -> Environment:
+    """Autoescaped (every value is HTML-escaped unless it is Markup), StrictUndefined."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      autoescape=select_autoescape(["html", "j2"], default=True))
-    env.filters["fmt"] = _fmt
-    env.filters["pct"] = _pct
+                      autoescape=select_autoescape(["html", "j2"], default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, color=charts.color,
+                       when_text=when,
+                       TIE_RULES=TIE_RULES, curve_at=curve_at)
     return env
 
 
@@ -47,34 +50,86 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def build_context(runs: list[dict], parents: list[dict], experiment: str) -> dict:
-    tasks = []
-    for task, datasets in ranking.datasets_by_task(runs).items():
-        for dataset in datasets:
-            rows = ranking.leaderboard(runs, task, dataset)
-            tasks.append({"task": task, "dataset": dataset, "metrics": ranking.QUALITY[task],
-                          "rows": rows})
-    failed = [r for r in runs if r["status"] in ("FAILED", "KILLED")]
-    latest = parents[0]["tags"] if parents else {}
-    envs = sorted({r["tags"].get("env_id", "?") for r in ranking.finished(runs)})
-    return {
-        "experiment": experiment,
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "profile": latest.get("profile", "?"),
-        "smoke": latest.get("profile", "quick") == "quick",
-        "tasks": tasks, "failed": failed, "environments": envs,
-        "n_runs": len(runs),
-    }
+def section_charts(report: Report) -> dict[str, dict]:
+    out = {}
+    for s in report.sections:
+        out[s.anchor] = {
+            "pareto": charts.pareto_chart(s.rows, s.metric, f"{s.anchor}-pareto"),
+            "learning": charts.learning_chart(s.learning, s.metric, f"{s.anchor}-learning")}
+    return out
+
+
+def render_html(report: Report, registrations: list[Registration], load_uri: str,
+                model_urls: dict[str, str] | None = None) -> str:
+    """`model_urls`: registry URI (models:/name@alias) -> MLflow UI page of its version."""
+    return html_environment().get_template("report.html.j2").render(
+        report=report, registrations=registrations, charts=section_charts(report),
+        load_uri=load_uri, model_urls=model_urls or {})
+
+
+def dataset_cards(names) -> dict[str, tuple[str, str]]:
+    """Licence and citation from the zoo's dataset catalog (static metadata, not results)."""
+    from zoo.data import DatasetError, get_card
+
+    out = {}
+    for name in names:
+        try:
+            card = get_card(name)
+        except DatasetError:
+            continue
+        out[name] = (card.licence, card.citation)
+    return out
+
+
+def smoke_profiles() -> frozenset[str]:
+    from zoo.configs import PROFILES
+
+    return frozenset(name for name, p in PROFILES.items() if p.smoke) | {"quick"}
+
+
+def _want_register(register: bool | None) -> bool:
+    if register is not None:
+        return register
+    return os.environ.get("ZOO_REPORT_REGISTER", "1").lower() not in ("0", "false", "no")
+
+
+def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, str | None]:
+    """Everything the report shows, read from MLflow; also the experiment id."""
+    runs = tracking.load_runs(experiment)
+    parents = tracking.load_parent_runs(experiment)
+    stats = (tracking.load_example_stats(needed_stats(runs), experiment=experiment)
+             if runs else {})
+    exp_id = tracking.find_experiment_id(experiment)
+    base = tracking.ui_base_url()
+
+    def run_url(run_id: str) -> str | None:
+        return tracking.run_url(run_id, exp_id, base) if exp_id and base else None
+
+    report = build_report(
+        runs, parents, experiment, stats=stats,
+        cards=dataset_cards({r["tags"].get("dataset", "") for r in runs}),
+        smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri())
+    return report, exp_id
 
 
 def render_report(experiment: str = tracking.DEFAULT_EXPERIMENT,
-                  out_dir: str | Path | None = None) -> Path:
-    """Read the experiment's runs from MLflow, write index.html; returns its path."""
-    runs = tracking.load_runs(experiment)
-    parents = tracking.load_parent_runs(experiment)
-    context = build_context(runs, parents, experiment)
+                  out_dir: str | Path | None = None, *, register: bool | None = None) -> Path:
+    """Read the experiment from MLflow, register the recommended models (unless
+    `register=False` or ZOO_REPORT_REGISTER=0), write the report; returns index.html's path."""
+    from reports.registry import planned, register_recommended_models
+
+    report, exp_id = load_report(experiment)
+    registrations = (register_recommended_models(report, exp_id) if _want_register(register)
+                     else planned(report))
     out = Path(out_dir) if out_dir else tracking.state_dir() / "report"
-    html = _env().get_template("report.html.j2").render(**context)
-    path = out / "index.html"
-    write_atomic(path, html)
-    return path
+    html_path = out / "index.html"
+    load_uri = report.tracking_uri
+    model_urls = {r.uri: u for r in registrations
+                  if r.version and (u := tracking.model_version_url(r.name, r.version))}
+    write_atomic(html_path, render_html(report, registrations, load_uri, model_urls))
+    from reports.markdown import render_markdown
+
+    write_atomic(out / "report.md", render_markdown(report, registrations, load_uri))
+    summary = summarize(report, registrations, html_path.resolve())
+    write_atomic(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))
+    return html_path

@@ -101,6 +101,7 @@ def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
     entry = get_entry(spec.model)
     return {
         "model": spec.model, "family": entry.family, "task": spec.task,
+        "runtime": entry.runtime, "base_model": entry.base or "",
         "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
         "profile": spec.profile, "data_fingerprint": data.fingerprint,
         "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
@@ -162,6 +163,11 @@ def _log_trained(run_id: str, cell) -> None:
                     "train/epochs_run": len(cell.epochs)})
     metrics.update(cell.extra_metrics)
     tracking.log_metrics(run_id, metrics)
+    if cell.test_stats:  # per-example stats for the report's paired bootstrap (optional)
+        try:
+            tracking.log_example_stats(run_id, cell.spec.task, cell.test_stats)
+        except Exception as exc:  # noqa: BLE001  the report falls back to CI overlap
+            log.warning("per-example stats of %s not logged: %s", cell.spec.label, exc)
     for name, values in cell.curves.items():
         tracking.log_curve(run_id, name, values)
     tracking.log_curve(run_id, "curve/train_loss", [e["train_loss"] for e in cell.epochs])

@@ -76,6 +76,7 @@ class TrainedCell:
     extra_metrics: dict[str, float] = field(default_factory=dict)  # e.g. pretrain/perplexity
     curves: dict[str, list[float]] = field(default_factory=dict)  # e.g. pretrain/perplexity
     model_description: dict[str, object] = field(default_factory=dict)
+    test_stats: dict = field(default_factory=dict)  # metric -> (N, k) per-example stats
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,10 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
             collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
                                 cfg.max_len)
             predictor = make_predictor(model, collator)
+            select = dev[: cfg.dev_limit] if cfg.dev_limit else dev
             result = train_model(
                 model, collator, train, cfg, seed=spec.seed,
-                dev_score=lambda m: evaluate(spec.task, dev, predictor(dev), ci=False)
+                dev_score=lambda m: evaluate(spec.task, select, predictor(select), ci=False)
                 .values[primary],
                 on_epoch=on_epoch)
             epochs = result.epochs
@@ -183,7 +185,8 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         notes={**test_metrics.notes}, epochs=[asdict(e) for e in epochs],
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
         params=count_params(model), size_bytes=file_size(weights), extra_metrics=extra,
-        curves=curves, model_description=describe() if describe else {})
+        curves=curves, model_description=describe() if describe else {},
+        test_stats=test_metrics.stats)
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,

@@ -192,7 +192,9 @@ def cmd_schedule(args) -> int:
 def cmd_report(args) -> int:
     from reports.render import render_report
 
-    print(f"Report: {render_report(experiment=args.experiment, out_dir=args.out)}")
+    path = render_report(experiment=args.experiment, out_dir=args.out,
+                         register=False if args.no_register else None)
+    print(f"Report: {path}\nMarkdown: {path.with_name('report.md')}")
     return 0
 
 
@@ -257,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="render the decision guide from MLflow")
     r.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
     r.add_argument("--out", help="report folder (default .zoo/report)")
+    r.add_argument("--no-register", action="store_true",
+                   help="do not log/register the recommended models in the MLflow registry")
     r.set_defaults(func=cmd_report)
     u = sub.add_parser("ui", help="start the MLflow UI on loopback")
     u.add_argument("--host", default="127.0.0.1")

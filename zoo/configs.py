@@ -33,6 +33,9 @@ class TrainConfig:
     vocab_min_freq: int = 1
     vocab_max_size: int = 30000
     max_len: int = 64  # tokens kept per sentence (longer ones are truncated)
+    # Per-epoch model selection scores the first `dev_limit` dev examples (0 = all); the
+    # final dev metrics and the test read always use the whole splits.
+    dev_limit: int = 0
 
     def __post_init__(self) -> None:
         if self.decay not in ("none", "linear", "inverse_sqrt"):
@@ -116,25 +119,55 @@ class Profile:
     smoke: bool = False  # numbers are smoke-level only (few epochs, small models)
 
 
+# Model families per task, at "small" size, with the classical baseline of each task and the
+# ONNX Runtime float / int8 twins of the real-time candidates.
+_SMALL_SENTIMENT = ("rnn_small", "gru_small", "lstm_small", "bilstm_small", "lstm_attn_small",
+                    "cnn_small", "elmo_frozen_small", "transformer_small", "tfidf_logreg",
+                    "bilstm_small_ort", "bilstm_small_ort_q8")
+_SMALL_NER = ("rnn_small", "gru_small", "lstm_small", "bilstm_small", "bilstm_crf_small",
+              "cnn_small", "elmo_frozen_small", "transformer_small", "feature_crf",
+              "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8")
+_SMALL_TRANSLATION = ("seq2seq_lstm_small", "seq2seq_gru_small", "seq2seq_transformer_small",
+                      "lexical_translation")
+_BASE = ("rnn_small", "gru_small", "lstm_base", "bilstm_base", "bilstm_crf_base",
+         "lstm_attn_base", "cnn_base", "elmo_frozen_base", "elmo_finetune_base",
+         "transformer_base", "transformer_crf_base", "tfidf_logreg", "feature_crf",
+         "seq2seq_lstm_base", "seq2seq_transformer_base", "lexical_translation",
+         "bilstm_small", "bilstm_small_ort", "bilstm_small_ort_q8", "bilstm_crf_small",
+         "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8", "lstm_small", "lstm_small_ort",
+         "lstm_small_ort_q8", "cnn_small", "cnn_small_ort", "cnn_small_ort_q8")
+
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        description="Smoke-level: small variants, few epochs, two training sizes, one seed.",
-        datasets=("mr",),
-        models=("lstm_small", "bilstm_small", "tfidf_logreg"),
-        train_sizes=(0.25, 1.0),
+        description="Smoke-level: every family at small size on the three default datasets, "
+                    "two training sizes, one seed, a few seconds of training per cell.",
+        datasets=("mr", "wnut16", "tatoeba-en-es"),
+        models=tuple(dict.fromkeys(_SMALL_SENTIMENT + _SMALL_NER + _SMALL_TRANSLATION)),
+        train_sizes=(0.1, 0.3),
         seeds=(1,),
-        train={"epochs": 4, "patience": 2},
+        train={"epochs": 3, "patience": 2, "max_train_seconds": 6.0, "dev_limit": 300},
         smoke=True,
     ),
     "standard": Profile(
         name="standard",
-        description="Default datasets at full size plus the size sweep, 3 seeds, base variants.",
-        datasets=("mr",),
-        models=("lstm_base", "bilstm_base", "tfidf_logreg"),
+        description="Default datasets at full size plus the size sweep (10/25/50/100%), "
+                    "3 seeds, base variants next to the small real-time candidates.",
+        datasets=("mr", "wnut16", "tatoeba-en-es"),
+        models=_BASE,
         train_sizes=(0.1, 0.25, 0.5, 1.0),
         seeds=(1, 2, 3),
-        train={"epochs": 15, "patience": 3},
+        train={"epochs": 20, "patience": 3, "max_train_seconds": 1800.0},
+    ),
+    "full": Profile(
+        name="full",
+        description="The standard benchmarks (conll2003, wnut17, sst2, multi30k; from a "
+                    "mirror or the network), full size sweep, 5 seeds, base variants.",
+        datasets=("conll2003", "wnut17", "sst2", "multi30k"),
+        models=_BASE,
+        train_sizes=(0.1, 0.25, 0.5, 1.0),
+        seeds=(1, 2, 3, 4, 5),
+        train={"epochs": 30, "patience": 4, "max_train_seconds": 3600.0},
     ),
 }
 

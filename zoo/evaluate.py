@@ -6,7 +6,7 @@ resamples only re-sum small arrays: exact for accuracy, micro span-F1 and corpus
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
@@ -25,6 +25,9 @@ BOOTSTRAP_SEED = 12345
 class MetricSet:
     values: dict[str, float]  # point estimates (accuracy, f1, ...) plus *_ci_low / *_ci_high
     notes: dict[str, str]  # e.g. the sacreBLEU signature
+    # Per-example sufficient statistics ((N, k) arrays in data order) of each metric with a
+    # CI: what the report's paired bootstrap needs (tracking.log_example_stats logs them).
+    stats: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def bootstrap_ci(stats: np.ndarray, score: Callable[[np.ndarray], float],
@@ -58,7 +61,7 @@ def sentiment_metrics(gold: Sequence[Example], pred: Sequence[str], ci: bool = T
     _with_ci("macro_f1", stats, lambda s: float(f1_score(s[:, 0], s[:, 1], average="macro",
                                                           labels=range(len(labels)),
                                                           zero_division=0)), out, ci)
-    return MetricSet(out, {})
+    return MetricSet(out, {}, {"accuracy": stats, "macro_f1": stats})
 
 
 def _span_f1(s: np.ndarray) -> float:
@@ -88,7 +91,7 @@ def ner_metrics(gold: Sequence[Example], pred: Sequence[Sequence[str]], ci: bool
     for entity_type, row in report.items():
         if not entity_type.endswith("avg"):
             out[f"f1_{entity_type}"] = float(row["f1-score"])
-    return MetricSet(out, {"ner_scheme": "IOB2 strict (seqeval)"})
+    return MetricSet(out, {"ner_scheme": "IOB2 strict (seqeval)"}, {"f1": stats})
 
 
 def translation_metrics(gold: Sequence[Example], pred: Sequence[Sequence[str]],
@@ -98,13 +101,15 @@ def translation_metrics(gold: Sequence[Example], pred: Sequence[Sequence[str]],
     refs = [" ".join(ex.target) for ex in gold]
     out: dict[str, float] = {}
     notes: dict[str, str] = {}
+    kept: dict[str, np.ndarray] = {}
     # force=True: the text is tokenized on purpose; without it sacreBLEU warns on every call.
     for name, metric in (("bleu", BLEU(force=True)), ("chrf", CHRF())):
         stats = np.array(metric._extract_corpus_statistics(hyps, [refs]))  # (N, n_stats)
+        kept[name] = stats
         _with_ci(name, stats, lambda s, m=metric: float(
             m._compute_score_from_stats(list(s.sum(axis=0))).score), out, ci)
         notes[f"{name}_signature"] = str(metric.get_signature())
-    return MetricSet(out, notes)
+    return MetricSet(out, notes, kept)
 
 
 def evaluate(task: str, gold: Sequence[Example], predictions: Sequence,

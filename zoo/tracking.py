@@ -207,3 +207,136 @@ def load_parent_runs(experiment: str = DEFAULT_EXPERIMENT) -> list[dict]:
                          order_by=["attributes.start_time DESC"])
     return [{"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
              "tags": dict(r.data.tags)} for r in runs]
+
+
+# ---- Support for the decision guide (reports/): appended, the functions above are unchanged.
+
+def log_example_stats(run_id: str, task: str, stats: Mapping[str, object], *,
+                      split: str = "test",
+                      artifact_file: str = "eval/test_example_stats.json") -> None:
+    """Log per-example sufficient statistics of each metric as one JSON artifact.
+
+    `stats` maps a metric name (accuracy, macro_f1, f1, bleu, chrf) to an (N, k) integer array
+    (or nested list) over the N examples of `split`, in data order: exactly the arrays
+    zoo/evaluate.py bootstraps its CIs from. The report's paired bootstrap reads them back.
+    """
+    import json
+
+    rows = {name: (value.tolist() if hasattr(value, "tolist") else list(value))
+            for name, value in stats.items()}
+    sizes = {len(v) for v in rows.values()}
+    payload = {"version": 1, "task": task, "split": split,
+               "n": sizes.pop() if len(sizes) == 1 else None, "stats": rows}
+    client().log_text(run_id, json.dumps(payload, separators=(",", ":")), artifact_file)
+
+
+def load_example_stats(run_ids, *, experiment: str | None = None,
+                       artifact_file: str = "eval/test_example_stats.json") -> dict[str, dict]:
+    """run id -> the payload written by `log_example_stats`; runs without it are left out.
+
+    With `experiment`, the runs' artifact locations come from one search per 100 runs and
+    each file is fetched straight from its artifact repository (a runs:/ download costs two
+    run look-ups per file).
+    """
+    import json
+    import tempfile
+
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    c, wanted, uris, out = client(), list(dict.fromkeys(run_ids)), {}, {}
+    exp = c.get_experiment_by_name(experiment) if experiment else None
+    for i in range(0, len(wanted) if exp is not None else 0, 100):
+        chunk = wanted[i:i + 100]
+        ids = ", ".join(f"'{r}'" for r in chunk if r.isalnum())
+        if ids:
+            for run in c.search_runs([exp.experiment_id], f"attributes.run_id IN ({ids})",
+                                     max_results=len(chunk)):
+                uris[run.info.run_id] = run.info.artifact_uri
+    with tempfile.TemporaryDirectory(prefix="zoo-stats-") as tmp:
+        for i, run_id in enumerate(wanted):
+            try:
+                uri = uris.get(run_id) or c.get_run(run_id).info.artifact_uri
+                dst = Path(tmp) / str(i)
+                dst.mkdir()
+                local = get_artifact_repository(uri).download_artifacts(artifact_file, str(dst))
+                out[run_id] = json.loads(Path(local).read_text())
+            except Exception:  # noqa: BLE001, S112  absent (older runs) or unreadable: fall back
+                continue
+    return out
+
+
+def find_experiment_id(name: str = DEFAULT_EXPERIMENT) -> str | None:
+    """The experiment's id, or None; unlike `experiment_id` it never creates one."""
+    exp = client().get_experiment_by_name(name)
+    return exp.experiment_id if exp is not None else None
+
+
+def ui_base_url() -> str | None:
+    """The MLflow UI's address when known: ZOO_MLFLOW_UI_URL, else an http(s) tracking URI."""
+    url = os.environ.get("ZOO_MLFLOW_UI_URL") or tracking_uri()
+    if not url.startswith(("http://", "https://")):
+        return None
+    return url.rstrip("/")
+
+
+def run_url(run_id: str, experiment_id: str, base: str | None = None) -> str | None:
+    base = base or ui_base_url()
+    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}" if base else None
+
+
+def model_version_url(name: str, version: str, base: str | None = None) -> str | None:
+    from urllib.parse import quote
+
+    base = base or ui_base_url()
+    return f"{base}/#/models/{quote(name, safe='')}/versions/{version}" if base else None
+
+
+def register_model_version(model_dir: str | Path, name: str, *, source_run_id: str,
+                           experiment_id: str, loader_module: str, code_paths: list[str],
+                           pip_requirements: list[str], tags: Mapping[str, object],
+                           description: str = "") -> tuple[str, bool]:
+    """Log a trained model folder as an MLflow pyfunc model (custom `loader_module`, explicit
+    pip requirements: no environment inference, no pickle) linked to the cell run that
+    trained it, and register it under `name`. Returns (version, reused): a version already
+    registered from the same run and folder is reused, so re-rendering the report is cheap.
+    """
+    import mlflow
+
+    c = client()
+    folder = str(Path(model_dir).resolve())
+    try:
+        versions = c.search_model_versions(f"name = '{name}'")
+    except Exception:  # noqa: BLE001  no such registered model yet
+        versions = []
+    for v in versions:
+        if (v.tags.get("zoo.source_run_id") == source_run_id
+                and v.tags.get("zoo.model_dir") == folder):
+            return str(v.version), True
+    mlflow.set_tracking_uri(tracking_uri())
+    mlflow.set_registry_uri(tracking_uri())
+    str_tags = {k: _as_str(v) for k, v in tags.items()}
+    logged = mlflow.initialize_logged_model(name=name, source_run_id=source_run_id,
+                                            experiment_id=experiment_id, tags=str_tags)
+    info = mlflow.pyfunc.log_model(
+        name=name, loader_module=loader_module, data_path=folder, code_paths=code_paths,
+        pip_requirements=pip_requirements, model_id=logged.model_id)
+    version = mlflow.register_model(
+        info.model_uri, name,
+        tags={**str_tags, "zoo.source_run_id": source_run_id, "zoo.model_dir": folder})
+    if description:
+        c.update_registered_model(name, description=description)
+    return str(version.version), False
+
+
+def set_model_aliases(name: str, aliases: Mapping[str, str],
+                      managed_prefixes: tuple[str, ...] = ("best-", "smallest-")) -> None:
+    """Point each alias at its version; remove managed aliases no longer recommended."""
+    c = client()
+    current = c.get_registered_model(name).aliases or {}
+    for alias in current:
+        if alias.startswith(managed_prefixes) and alias not in aliases:
+            c.delete_registered_model_alias(name, alias)
+    for alias, version in aliases.items():
+        if current.get(alias) != str(version):
+            c.set_registered_model_alias(name, alias, str(version))

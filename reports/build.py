@@ -1,0 +1,310 @@
+"""Assemble the decision guide's content from run dicts: pure (no I/O, no mlflow).
+
+`build_report(runs, parents, ...)` returns a `Report` that the HTML and Markdown renderers
+only lay out; everything the page claims is computed here from the measurements.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+import numpy as np
+
+from reports import advice, curves, ranking, recommend, regressions, significance
+from reports.runs import (
+    QUALITY,
+    SMOKE_PROFILES,
+    Cell,
+    MissingCell,
+    current_cells,
+    env_label,
+    environments,
+    missing_cells,
+    primary_metric,
+    sections,
+    size_key,
+    to_cells,
+    unresolved,
+)
+from reports.significance import Comparison
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    task: str
+    licence: str
+    citation: str
+    sizes: tuple[int, ...]
+    requested: tuple[str, ...]
+    seeds: tuple[str, ...]
+    models: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    env_id: str
+    label: str
+    fields: dict[str, str]
+    runs: int
+
+
+@dataclass
+class Section:
+    task: str
+    dataset: str
+    env_id: str
+    env_label: str
+    anchor: str
+    metric: str
+    metrics: tuple[str, ...]
+    sizes: list[int]
+    rows: list[ranking.Row]  # at the largest size: ranked, Pareto-marked
+    small_rows: list[ranking.Row]  # at the smallest size, ranked
+    rows_by_size: dict[int, list[ranking.Row]]
+    not_at_full: list[str]  # models measured only at smaller sizes
+    tie_basis: str
+    learning: dict[str, list[curves.CurvePoint]]
+    crossovers: list[curves.Crossover]
+    n_crossovers: int
+    recs: list[recommend.Recommendation]
+    branches: list[recommend.Branch]
+    quant: list[advice.QuantRow]
+    advice: list[advice.Advice]
+    primary_env: bool  # the dataset's newest environment: its picks get registered
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_full(self) -> int:
+        return self.sizes[-1] if self.sizes else 0
+
+
+@dataclass
+class Report:
+    experiment: str
+    generated: str
+    tracking_uri: str
+    smoke: bool
+    profiles: list[str]
+    datasets: list[DatasetInfo]
+    envs: list[EnvInfo]
+    git_shas: list[str]
+    period: tuple[str, str]
+    sections: list[Section]
+    failed: list[Cell]
+    running: list[Cell]
+    missing: list[MissingCell]
+    changes: list[regressions.Change]
+    warnings: list[str]
+    n_runs: int
+    run_urls: dict[str, str]
+    cells: dict[str, Cell]  # every run by id
+
+
+def when(ms: int | None) -> str:
+    if not ms:
+        return "?"
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def slug(*parts: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-") or "section"
+
+
+def safe_uri(uri: str) -> str:
+    """A tracking URI without credentials (user:password@ is dropped)."""
+    return re.sub(r"//[^/@\s]*@", "//", uri)
+
+
+class Comparator:
+    """Paired bootstrap when every run of both rows logged per-example stats over the same
+    test data; otherwise overlap of the logged CIs. Each row's bootstrap distribution is
+    computed once (all rows share the resamples), so n models cost n bootstraps, not n²."""
+
+    def __init__(self, metric: str, cells: Mapping[str, Cell], stats: Mapping[str, Mapping]):
+        self.metric, self.cells, self.stats = metric, cells, stats
+        self.bases: set[str] = set()
+        self._resampled: dict[tuple[str, ...], significance.Resampled | None] = {}
+
+    def arrays(self, row: ranking.Row) -> list[np.ndarray] | None:
+        out = []
+        for run in row.run_ids:
+            payload = self.stats.get(run) or {}
+            values = (payload.get("stats") or {}).get(self.metric)
+            if values is None or len(values) == 0:
+                return None
+            out.append(np.asarray(values))
+        return out
+
+    def resampled(self, row: ranking.Row) -> significance.Resampled | None:
+        if row.run_ids not in self._resampled:
+            arrays = self.arrays(row)
+            self._resampled[row.run_ids] = (significance.resample(arrays, self.metric)
+                                            if arrays else None)
+        return self._resampled[row.run_ids]
+
+    def _fingerprints(self, row: ranking.Row) -> set[str]:
+        return {self.cells[r].tags.get("data_fingerprint", "?") for r in row.run_ids
+                if r in self.cells}
+
+    def __call__(self, ref: ranking.Row, other: ranking.Row) -> Comparison:
+        result = self._compare(ref, other)
+        if result.basis != "none":
+            self.bases.add(result.basis)
+        return result
+
+    def _compare(self, ref: ranking.Row, other: ranking.Row) -> Comparison:
+        if len(self._fingerprints(ref) | self._fingerprints(other)) == 1:
+            result = significance.compare_resampled(self.resampled(ref), self.resampled(other))
+            if result.significant is not None:
+                return result
+        sa, sb = ref.quality.get(self.metric), other.quality.get(self.metric)
+        return significance.ci_overlap(sa.mean if sa else None, sa.ci if sa else (None, None),
+                                       sb.mean if sb else None, sb.ci if sb else (None, None))
+
+    def with_bootstrap_ci(self, row: ranking.Row) -> ranking.Row:
+        """Replace the averaged per-seed CI with the CI of the seed mean, when stats exist."""
+        found = self.resampled(row) if len(row.run_ids) > 1 else None
+        if found is None:
+            return row
+        low, high = np.percentile(found.boot, [2.5, 97.5])
+        stat = replace(row.quality[self.metric], ci_low=float(low), ci_high=float(high))
+        return replace(row, quality={**row.quality, self.metric: stat})
+
+
+def tie_basis_text(bases: set[str]) -> str:
+    if bases == {"paired bootstrap"}:
+        return "paired"
+    if "CI overlap" in bases and "paired bootstrap" in bases:
+        return "mixed"
+    if bases == {"CI overlap"}:
+        return "overlap"
+    return "none"
+
+
+def _rank(rows: Sequence[ranking.Row], comparator: Comparator) -> list[ranking.Row]:
+    rows = [comparator.with_bootstrap_ci(r) for r in rows]
+    return ranking.rank_tie_groups(rows, comparator.metric, comparator)
+
+
+def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
+                  stats: Mapping[str, Mapping], primary_env: bool) -> Section:
+    task, dataset, env_id = key
+    metric = primary_metric(task)
+    comparator = Comparator(metric, {c.run_id: c for c in cells}, stats)
+    sizes = sorted({c.n_train or 0 for c in cells})
+    by_size = {n: _rank(ranking.aggregate(cells, task, n), comparator) for n in sizes}
+    full = ranking.pareto(by_size[sizes[-1]], metric) if sizes else []
+    small = by_size[sizes[0]] if sizes else []
+    learning = curves.learning_curves(cells, metric)
+    found = curves.crossovers(learning)
+    recs = recommend.recommendations(full, small, metric)
+    quant = advice.quantization(full, comparator)
+    checks = advice.textbook(task, metric, full, small, comparator, quant, recs, found)
+    at_full = {r.model for r in full}
+    warnings = []
+    profiles = sorted({c.profile for c in cells})
+    if len(profiles) > 1:
+        warnings.append(f"These runs come from several profiles ({', '.join(profiles)}), i.e. "
+                        "different training budgets; the newest run of each cell is shown.")
+    return Section(
+        task=task, dataset=dataset, env_id=env_id, env_label=env,
+        anchor=slug(task, dataset, hashlib.sha1(env_id.encode()).hexdigest()[:8]), metric=metric, metrics=QUALITY.get(task, ()),
+        sizes=sizes, rows=full, small_rows=small, rows_by_size=by_size,
+        not_at_full=sorted({c.model for c in cells} - at_full),
+        tie_basis=tie_basis_text(comparator.bases),
+        learning=learning,
+        crossovers=curves.relevant_crossovers(found, curves.leaders(learning)),
+        n_crossovers=len(found), recs=recs,
+        branches=recommend.decision_branches(by_size, metric), quant=quant, advice=checks,
+        primary_env=primary_env, warnings=warnings)
+
+
+def _dataset_infos(current: Sequence[Cell], cards: Mapping[str, tuple[str, str]],
+                   ) -> list[DatasetInfo]:
+    out = []
+    for name in sorted({c.dataset for c in current}):
+        group = [c for c in current if c.dataset == name]
+        licence, citation = cards.get(name, ("not in the zoo's dataset catalog", "–"))
+        out.append(DatasetInfo(
+            name, group[0].task, licence, citation,
+            tuple(sorted({c.n_train for c in group if c.n_train is not None})),
+            tuple(sorted({c.train_size for c in group}, key=size_key)),
+            tuple(sorted({c.seed for c in group}, key=size_key)),
+            tuple(sorted({c.model for c in group}))))
+    return out
+
+
+def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment: str, *,
+                 stats: Mapping[str, Mapping] | None = None,
+                 cards: Mapping[str, tuple[str, str]] | None = None,
+                 smoke_profiles: frozenset[str] = SMOKE_PROFILES,
+                 run_url: Callable[[str], str | None] = lambda run_id: None,
+                 tracking_uri: str = "", now: datetime | None = None) -> Report:
+    cells = to_cells(runs)
+    current = current_cells(cells)
+    env_fields = environments(cells)
+    newest_env: dict[tuple[str, str], tuple[int, str]] = {}
+    for c in current:
+        k = (c.task, c.dataset)
+        newest_env[k] = max(newest_env.get(k, (0, "")), (c.start_time, c.env_id))
+    built = []
+    for key, group in sections(current).items():
+        built.append(build_section(key, group, env_label(env_fields.get(key[2], {})),
+                                   stats or {}, newest_env[(key[0], key[1])][1] == key[2]))
+    built.sort(key=lambda s: (s.task, s.dataset, not s.primary_env, s.env_label))
+    parent_tags = parents[0].get("tags", {}) if parents else {}
+    planned = plan_of(parent_tags)
+    profiles = sorted({c.profile for c in current} | ({parent_tags["profile"]}
+                                                       if parent_tags.get("profile") else set()))
+    warnings = []
+    for (task, dataset), n in _count_envs(current).items():
+        if n > 1:
+            warnings.append(f"{dataset} ({task}) was measured in {n} different environments: "
+                            "each gets its own section and they are never ranked together.")
+    shas = sorted({c.tags.get("git_sha", "?") for c in current})
+    if len(shas) > 1:
+        warnings.append(f"The ranked runs come from {len(shas)} code versions "
+                        f"({', '.join(shas)}).")
+    return Report(
+        experiment=experiment,
+        generated=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
+        tracking_uri=safe_uri(tracking_uri),
+        smoke=any(p in smoke_profiles for p in profiles), profiles=profiles,
+        datasets=_dataset_infos(current, cards or {}),
+        envs=[EnvInfo(e, env_label(f), f, sum(c.env_id == e for c in current))
+              for e, f in env_fields.items() if any(c.env_id == e for c in current)],
+        git_shas=shas,
+        period=(when(min((c.start_time for c in current), default=None)),
+                when(max((c.end_time or c.start_time for c in current), default=None))),
+        sections=built, failed=[c for c in unresolved(cells) if c.status != "RUNNING"],
+        running=[c for c in unresolved(cells) if c.status == "RUNNING"],
+        missing=missing_cells(cells, planned),
+        changes=regressions.changes(cells), warnings=warnings, n_runs=len(cells),
+        run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
+        cells={c.run_id: c for c in cells})
+
+
+def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
+    """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags)."""
+    def items(key: str) -> list[str]:
+        return [v for v in str(parent_tags.get(key, "")).split(",") if v]
+
+    sizes, seeds = items("plan.sizes"), items("plan.seeds")
+    return {name: (sizes, seeds) for name in items("plan.datasets")}
+
+
+def _count_envs(current: Sequence[Cell]) -> dict[tuple[str, str], int]:
+    envs: dict[tuple[str, str], set[str]] = {}
+    for c in current:
+        envs.setdefault((c.task, c.dataset), set()).add(c.env_id)
+    return {k: len(v) for k, v in sorted(envs.items())}
+
+
+def needed_stats(runs: Sequence[Mapping]) -> list[str]:
+    """Run ids whose per-example stats the report uses: every current run of every section
+    (comparisons happen at each measured size, for ranks, the decision tree and advice)."""
+    return sorted(c.run_id for c in current_cells(to_cells(runs)))

@@ -1,0 +1,212 @@
+"""Run dicts from `zoo.tracking.load_runs()` as typed cells: pure functions, no I/O.
+
+A *cell identity* is (task, dataset, model, requested training size, seed, environment):
+re-running a benchmark with new code gives a new `zoo.cell_key` but the same identity, so the
+report keeps the newest finished run per identity and never counts a re-run as another seed.
+A *section* is (task, dataset, environment): numbers are only ranked within one section.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Quality metrics per task; the first one is primary (ranking, recommendations).
+QUALITY: dict[str, tuple[str, ...]] = {
+    "sentiment": ("accuracy", "macro_f1"), "ner": ("f1",), "translation": ("bleu", "chrf")}
+# Fractions (0-1) are shown as percentages; BLEU / chrF are already 0-100. All report maths
+# happens in these display *points*, so "within 1 point" means the same on every task.
+SCALE = {"accuracy": 100.0, "macro_f1": 100.0, "f1": 100.0, "bleu": 1.0, "chrf": 1.0}
+LABEL = {"accuracy": "accuracy", "macro_f1": "macro-F1", "f1": "span F1", "bleu": "BLEU",
+         "chrf": "chrF"}
+UNIT = {"accuracy": "%", "macro_f1": "%", "f1": "%", "bleu": "", "chrf": ""}
+TASK_LABEL = {"sentiment": "Sentiment", "ner": "NER", "translation": "Translation"}
+RUNTIME_SUFFIXES = (("_ort_q8", "onnx_q8"), ("_ort", "onnx"))
+SMOKE_PROFILES = frozenset({"quick"})
+
+
+def num(value) -> float | None:
+    """A finite float, or None for missing / unparsable / NaN values."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def primary_metric(task: str) -> str:
+    return QUALITY.get(task, ("?",))[0]
+
+
+def runtime_of(model: str, tags: Mapping[str, str]) -> str:
+    if tags.get("runtime"):
+        return str(tags["runtime"])
+    for suffix, runtime in RUNTIME_SUFFIXES:
+        if model.endswith(suffix):
+            return runtime
+    return "torch"
+
+
+def base_of(model: str, tags: Mapping[str, str]) -> str | None:
+    """The float twin of a runtime variant (`x_ort_q8` -> `x`); None for torch models."""
+    if tags.get("base_model"):
+        return str(tags["base_model"])
+    for suffix, _ in RUNTIME_SUFFIXES:
+        if model.endswith(suffix):
+            return model[: -len(suffix)]
+    return None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One run of one benchmark cell, with the fields the report reads."""
+
+    run_id: str
+    status: str
+    task: str
+    dataset: str
+    model: str
+    family: str
+    runtime: str
+    base: str | None
+    train_size: str  # as requested: fraction or count
+    n_train: int | None  # examples actually used
+    seed: str
+    profile: str
+    env_id: str
+    start_time: int
+    end_time: int | None
+    metrics: Mapping[str, float]
+    tags: Mapping[str, str]
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        return (self.task, self.dataset, self.model, self.train_size, self.seed, self.env_id)
+
+    @property
+    def section(self) -> tuple[str, str, str]:
+        return (self.task, self.dataset, self.env_id)
+
+    def metric(self, name: str) -> float | None:
+        return num(self.metrics.get(name))
+
+    def quality(self, metric: str, suffix: str = "") -> float | None:
+        """test/<metric><suffix> in display points (percent for fractions)."""
+        value = self.metric(f"test/{metric}{suffix}")
+        return None if value is None else value * SCALE.get(metric, 1.0)
+
+
+def to_cell(run: Mapping) -> Cell:
+    tags = {str(k): str(v) for k, v in (run.get("tags") or {}).items()}
+    metrics = {str(k): v for k, v in (run.get("metrics") or {}).items()}
+    model = tags.get("model", "?")
+    n_train = num(metrics.get("train/examples"))
+    if n_train is None:
+        n_train = num(tags.get("train_examples"))
+    return Cell(
+        run_id=str(run.get("run_id", "")), status=str(run.get("status", "?")),
+        task=tags.get("task", "?"), dataset=tags.get("dataset", "?"), model=model,
+        family=tags.get("family", "?"), runtime=runtime_of(model, tags),
+        base=base_of(model, tags), train_size=tags.get("train_size", "?"),
+        n_train=None if n_train is None else round(n_train),
+        seed=tags.get("seed", "?"), profile=tags.get("profile", "?"),
+        env_id=tags.get("env_id", "?"), start_time=int(run.get("start_time") or 0),
+        end_time=int(run["end_time"]) if run.get("end_time") else None,
+        metrics=metrics, tags=tags)
+
+
+def to_cells(runs: Iterable[Mapping]) -> list[Cell]:
+    return [to_cell(r) for r in runs]
+
+
+def by_identity(cells: Iterable[Cell]) -> dict[tuple, list[Cell]]:
+    """Runs of each identity, oldest first."""
+    groups: dict[tuple, list[Cell]] = defaultdict(list)
+    for cell in cells:
+        groups[cell.identity].append(cell)
+    for group in groups.values():
+        group.sort(key=lambda c: (c.start_time, c.run_id))
+    return dict(groups)
+
+
+def current_cells(cells: Iterable[Cell]) -> list[Cell]:
+    """The newest FINISHED run of every identity: what the leaderboards rank."""
+    out = []
+    for group in by_identity(cells).values():
+        done = [c for c in group if c.status == "FINISHED"]
+        if done:
+            out.append(done[-1])
+    return sorted(out, key=lambda c: c.identity)
+
+
+def unresolved(cells: Iterable[Cell]) -> list[Cell]:
+    """Identities whose newest run is not FINISHED (failed, killed, still running)."""
+    out = []
+    for group in by_identity(cells).values():
+        if group[-1].status != "FINISHED":
+            out.append(group[-1])
+    return sorted(out, key=lambda c: c.identity)
+
+
+def sections(cells: Iterable[Cell]) -> dict[tuple[str, str, str], list[Cell]]:
+    """Cells grouped by (task, dataset, environment), sorted by key."""
+    groups: dict[tuple[str, str, str], list[Cell]] = defaultdict(list)
+    for cell in cells:
+        groups[cell.section].append(cell)
+    return dict(sorted(groups.items()))
+
+
+def size_key(value: str) -> float:
+    parsed = num(value)
+    return parsed if parsed is not None else math.inf
+
+
+@dataclass(frozen=True)
+class MissingCell:
+    task: str
+    dataset: str
+    model: str
+    train_size: str
+    seed: str
+    env_id: str
+
+
+def missing_cells(cells: Iterable[Cell],
+                  planned: Mapping[str, tuple[Iterable[str], Iterable[str]]] | None = None,
+                  ) -> list[MissingCell]:
+    """Holes in the matrix: for each (task, dataset, environment), every model seen there
+    times every size and seed seen there (plus the sizes and seeds `planned[dataset]` by the
+    latest benchmark) that has no run at all. Failed runs are not holes: they are listed."""
+    out = []
+    for (task, dataset, env), group in sections(cells).items():
+        plan_sizes, plan_seeds = (planned or {}).get(dataset, ((), ()))
+        models = sorted({c.model for c in group})
+        sizes = sorted({c.train_size for c in group} | set(plan_sizes), key=size_key)
+        seeds = sorted({c.seed for c in group} | set(plan_seeds), key=size_key)
+        seen = {(c.model, c.train_size, c.seed) for c in group}
+        for model in models:
+            for size in sizes:
+                for seed in seeds:
+                    if (model, size, seed) not in seen:
+                        out.append(MissingCell(task, dataset, model, size, seed, env))
+    return out
+
+
+ENV_FIELDS = ("cpu", "cores", "threads", "device", "torch_version", "python_version", "platform")
+
+
+def environments(cells: Iterable[Cell]) -> dict[str, dict[str, str]]:
+    """env_id -> the environment tags of its runs (cpu, cores, threads, versions...)."""
+    out: dict[str, dict[str, str]] = {}
+    for cell in sorted(cells, key=lambda c: c.start_time):
+        out[cell.env_id] = {k: cell.tags.get(k, "?") for k in ENV_FIELDS}
+    return dict(sorted(out.items()))
+
+
+def env_label(env: Mapping[str, str]) -> str:
+    """A short one-line description of an environment."""
+    device = env.get("device", "?")
+    where = env.get("cpu", "?") if device == "cpu" else device
+    return (f"{where} · {env.get('cores', '?')} cores · {env.get('threads', '?')} threads · "
+            f"torch {env.get('torch_version', '?')}")

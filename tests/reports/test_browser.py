@@ -1,0 +1,103 @@
+"""Open the rendered report in real headless Chromium (system binary, driven by Playwright):
+no console errors, no network, leaderboards and charts render, nothing overflows a phone
+screen, and a hostile model name stays text. Screenshots go to $ZOO_ARTIFACTS_DIR.
+
+Set-up: `apt-get install -y chromium` and `pip install playwright` (no browser download:
+the system binary is used). Skipped with the reason when either is missing.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reports.render import render_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("ZOO_CHROMIUM") or next(
+    (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                 shutil.which("google-chrome")) if p), None)
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+HOSTILE = '<script>alert("x")</script>"\'&'
+
+
+def _browser_or_skip():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is not installed (pip install playwright)")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def report_file(rich_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("browser-report")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZOO_HOME", str(rich_store))
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.setenv("ZOO_MLFLOW_UI_URL", "http://127.0.0.1:5000")
+        return render_report("nlp-zoo", out, register=False)
+
+
+def artifacts_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ZOO_ARTIFACTS_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_report_renders_in_headless_chromium(report_file, tmp_path):
+    sync_playwright = _browser_or_skip()
+    shots = artifacts_dir(tmp_path)
+    with sync_playwright() as pw:
+        # Playwright adds --headless and a fresh temporary --user-data-dir itself.
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        try:
+            for name, width in (("desktop", 1280), ("phone", 390)):
+                _check_page(browser, report_file, shots / f"report-{name}.png", width)
+        finally:
+            browser.close()
+    print(f"screenshots: {shots}/report-desktop.png, {shots}/report-phone.png")
+
+
+def _check_page(browser, report: Path, shot: Path, width: int) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  java_script_enabled=True)
+    page = context.new_page()
+    problems, requests, dialogs = [], [], []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri(), wait_until="load")
+
+    assert problems == [] and dialogs == []
+    assert requests == [report.as_uri()], "the page must work offline as one file"
+    assert page.evaluate("document.scripts.length") == 0
+    boards = page.locator("table.leaderboard")
+    assert boards.count() == 3
+    for i in range(boards.count()):
+        assert boards.nth(i).locator("tbody tr").count() >= 3
+        assert boards.nth(i).is_visible()
+    charts = page.locator("figure.chart svg")
+    assert charts.count() >= 4
+    for i in range(charts.count()):
+        box = charts.nth(i).bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 150
+    assert page.locator("svg circle").count() > 10
+    assert HOSTILE in page.locator("table.leaderboard").first.inner_text() or \
+        HOSTILE in page.inner_text("body")
+    assert page.locator("#tree li").count() > 5
+    # Nothing but the scroll boxes may be wider than the screen.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"page is {overflow}px wider than a {width}px screen"
+    page.screenshot(path=str(shot), full_page=False)
+    page.screenshot(path=str(shot.with_name(shot.stem + "-full.png")), full_page=True)
+    context.close()

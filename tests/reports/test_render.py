@@ -1,0 +1,104 @@
+"""The report rendered from a real MLflow store holding hand-made runs (no training)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from jinja2 import StrictUndefined
+
+from reports import artifacts
+from reports.markdown import code, escape_md
+from reports.render import html_environment, render_report
+from tests.reports.factory import ENV_A, log_runs, make_run
+
+HOSTILE = '<script>alert("x")</script>"\'&'
+
+
+@pytest.fixture(scope="module")
+def rendered(rich_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZOO_HOME", str(rich_store))
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.setenv("ZOO_MLFLOW_UI_URL", "http://mlflow.example:5000/")
+        path = render_report("nlp-zoo", out, register=False)
+    return path, path.read_text(), (out / "report.md").read_text(), \
+        json.loads((out / "summary.json").read_text())
+
+
+def test_templates_are_autoescaped_and_strict():
+    env = html_environment()
+    assert env.undefined is StrictUndefined
+    assert env.autoescape("report.html.j2") is True
+
+
+def test_outputs_and_sections(rendered):
+    path, html, md, _summary = rendered
+    assert path.name == "index.html"
+    assert html.count('<table class="leaderboard">') == 3  # sentiment + NER in 2 environments
+    assert html.count("<svg") >= 4  # Pareto charts + the sentiment learning curves
+    for heading in ("At a glance", "What was run", "Accuracy vs latency", "Data size",
+                    "Recommendations", "Quantization", "Measurements vs textbook advice",
+                    "Decision tree", "What changed", "Failed and missing cells",
+                    "Use a recommended model", "Method"):
+        assert heading in html, heading
+        assert heading.split(" ")[0] in md
+    assert "Licence:" in md and "Pang" in html  # dataset card of mr from the catalog
+    assert "Test CPU 3000" in html and "abc123def456" in html
+
+
+def test_ties_use_the_paired_bootstrap_where_stats_were_logged(rendered):
+    _, html, _, _ = rendered
+    sentiment = html[html.index('id="sentiment-mr'):]
+    assert "paired bootstrap over test examples" in sentiment[:3000]
+    ner = html[html.index('id="ner-wnut16'):html.index('id="sentiment-mr')]
+    assert "did not log per-example predictions" in ner  # the fallback is stated
+
+
+def test_environments_regressions_failures_and_links(rendered):
+    _, html, md, summary = rendered
+    assert "measured in 2 different environments" in html
+    assert "an older environment" in html
+    (reg,) = summary["regressions"]
+    assert reg["model"] == "lstm_small" and "quality drop" in reg["flags"]
+    assert "latency +30 %" in reg["flags"] and "code abc123def456" in reg["what_changed"]
+    assert "RuntimeError: boom" in html and "RuntimeError: boom" in md
+    assert re.search(r'href="http://mlflow\.example:5000/#/experiments/\d+/runs/[0-9a-f]{32}"',
+                     html)
+    winners = {(w["task"], w["alias"]): w["model"] for w in summary["winners"]}
+    assert winners[("sentiment", "best-under-1ms")] == "tfidf_logreg"
+    assert summary["smoke"] is False and summary["failed"] == 1
+
+
+def test_hostile_model_names_cannot_script_or_break_the_page(rendered):
+    _, html, md, _ = rendered
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;alert(" in html
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    # In Markdown the name only ever appears inside code spans, where nothing is HTML.
+    outside_code = re.sub(r"(`+)(?:(?!\1).)+?\1", "", md)
+    assert "<script" not in outside_code and "alert(" not in outside_code
+
+
+def test_markdown_escaping():
+    assert escape_md("a|b <x> *y*\nz") == "a\\|b \\<x\\> \\*y\\* z"
+    assert escape_md("lstm_small") == "lstm_small"
+    assert code("a`b|c") == "``a`b\\|c``"
+
+
+def test_smoke_profile_and_empty_experiment(fresh_store, tmp_path):
+    empty = render_report("nothing-here", tmp_path / "empty", register=False).read_text()
+    assert "No results yet" in empty
+    log_runs([make_run("tfidf_logreg", profile="quick", env=ENV_A)], "smoke", profile="quick")
+    html = render_report("smoke", tmp_path / "smoke", register=False).read_text()
+    assert 'id="smoke-warning"' in html and "Smoke-level numbers" in html
+    assert "Only one training-set size" in html  # single size: no learning curves
+    assert "Only one model with a quality value" in html
+
+
+def test_prefect_summary_markdown_is_escaped(rendered):
+    path, _, _, _summary = rendered
+    text = artifacts.summary_markdown(artifacts.load_summary(path))
+    assert "<script" not in text and "tfidf_logreg" in text and "quality drop" in text
+    assert artifacts.artifact_key("nlp-zoo", "Summary") == "zoo-nlp-zoo-summary"
