@@ -1,0 +1,359 @@
+"""ELMo variants: a character-aware biLM pretrained on the dataset's own training text, then
+frozen (a fixed feature extractor: only the scalar mix, task BiLSTM and head train) or
+fine-tuned with the task.
+
+No pretrained ELMo weights can be downloaded here, so `pretrain(ctx)` trains the biLM on
+every training sentence of the dataset (unlabeled use; never dev or test) before supervised
+training. The result is cached per (biLM size, data fingerprint, seed), so every training
+size and both the frozen and fine-tuned variants share one pretrained biLM.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from allennlp_light.modules.sampled_softmax_loss import SampledSoftmaxLoss
+from torch import nn
+from torch.nn import functional as F
+
+from zoo.configs import config_hash
+from zoo.data.vocab import PAD, UNK
+from zoo.encoders.elmo import BiLM, BiLMConfig, ElmoEncoder, char_table, encode_ids
+from zoo.registry import DataInfo, register_model
+from zoo.task_models import SequenceClassifier, SequenceTagger, classifier_or_tagger
+
+CLS_TAG = ("sentiment", "ner")
+EOS_ID, BOS_ID, UNK_ID = 0, 1, 2  # LM output ids; frequent ids first (log-uniform sampler)
+HELDOUT_FRACTION = 0.05
+CLIP_NORM = 5.0
+# Bump when the pretraining procedure changes, so cached biLMs from the old one are not reused.
+PRETRAIN_VERSION = 1
+
+
+# ---------------------------------------------------------------- language-model pieces
+
+
+def build_lm_vocab(sentences: Sequence[Sequence[str]], max_size: int) -> list[str]:
+    """Output words of the LM, most frequent first (the sampler assumes Zipfian order)."""
+    counts = Counter(tok for sent in sentences for tok in sent)
+    words = sorted((w for w in counts if w not in ("</s>", "<s>", UNK)),
+                   key=lambda w: (-counts[w], w))
+    return ["</s>", "<s>", UNK] + words[: max(0, max_size - 3)]
+
+
+class LMHead(nn.Module):
+    """Softmax over the LM vocabulary, tied between directions as in ELMo; sampled softmax
+    while training when the vocabulary is much larger than the number of samples."""
+
+    def __init__(self, vocab_size: int, dim: int, samples: int):
+        super().__init__()
+        self.sampled = vocab_size > 4 * samples
+        self.softmax = SampledSoftmaxLoss(vocab_size, dim, max(1, min(samples, vocab_size - 1)))
+
+    def nll(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Summed negative log-likelihood of (N,) targets given (N, P) states."""
+        if self.training and self.sampled:
+            return self.softmax(states, targets)
+        logits = F.linear(states, self.softmax.softmax_w, self.softmax.softmax_b)  # (N, V)
+        return F.cross_entropy(logits, targets, reduction="sum")
+
+
+@dataclass
+class LMCorpus:
+    """Sentences as (word-type ids, LM output ids); characters of every word type in `chars`."""
+
+    chars: torch.Tensor  # (N_types, C)
+    rows: list[tuple[list[int], list[int]]]
+
+
+def build_corpus(sentences: Sequence[Sequence[str]], lm_itos: list[str],
+                 max_chars: int) -> LMCorpus:
+    types = [PAD] + sorted({tok for sent in sentences for tok in sent} - {PAD})
+    type_id = {t: i for i, t in enumerate(types)}
+    lm_id = {w: i for i, w in enumerate(lm_itos)}
+    rows = [([type_id[t] for t in s], [lm_id.get(t, UNK_ID) for t in s]) for s in sentences]
+    return LMCorpus(char_table(types, max_chars), rows)
+
+
+def _pad(rows: Sequence[list[int]]) -> torch.Tensor:
+    out = torch.zeros(len(rows), max(len(r) for r in rows), dtype=torch.long)  # (B, T)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row)
+    return out
+
+
+def lm_nll(bilm: BiLM, head: LMHead, corpus: LMCorpus,
+           rows: Sequence[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Summed NLL of the forward LM (next word, </s> last) and the backward LM (previous
+    word, <s> first) on a batch of sentences; returns (fwd, bwd, tokens)."""
+    type_ids, lm_ids = _pad([r[0] for r in rows]), _pad([r[1] for r in rows])  # (B, T)
+    mask = type_ids > 0  # (B, T)
+    lengths = mask.sum(1)  # (B,)
+    top = bilm.dropout(encode_ids(bilm, corpus.chars, type_ids, mask)[-1])  # (B, T, 2P)
+    fwd, bwd = top.split(bilm.cfg.proj, dim=-1)  # 2 x (B, T, P)
+    next_word = torch.full_like(lm_ids, EOS_ID)  # (B, T)
+    next_word[:, :-1] = lm_ids[:, 1:]
+    next_word[torch.arange(len(rows)), lengths - 1] = EOS_ID
+    prev_word = torch.full_like(lm_ids, BOS_ID)  # (B, T)
+    prev_word[:, 1:] = lm_ids[:, :-1]
+    return (head.nll(fwd[mask], next_word[mask]), head.nll(bwd[mask], prev_word[mask]),
+            int(mask.sum()))
+
+
+@torch.no_grad()
+def perplexity(bilm: BiLM, head: LMHead, corpus: LMCorpus,
+               rows: Sequence[tuple[list[int], list[int]]]) -> tuple[float, float, float]:
+    """Full-softmax perplexity: (geometric mean of both directions, forward, backward)."""
+    bilm.eval(), head.eval()
+    nf = nb = 0.0
+    tokens = 0
+    for k in range(0, len(rows), 128):
+        f, b, n = lm_nll(bilm, head, corpus, rows[k: k + 128])
+        nf, nb, tokens = nf + float(f), nb + float(b), tokens + n
+    tokens = max(tokens, 1)
+    return (math.exp((nf + nb) / (2 * tokens)), math.exp(nf / tokens), math.exp(nb / tokens))
+
+
+# ---------------------------------------------------------------- pretraining and cache
+
+
+@dataclass
+class PretrainResult:
+    state: dict[str, torch.Tensor]  # "bilm.*" and "lm.*" weights
+    lm_vocab: list[str]
+    metrics: dict[str, float]
+    curves: dict[str, list[float]]
+
+
+def _split(sentences: Sequence[Sequence[str]], cfg: BiLMConfig, seed: int):
+    kept = [tuple(s[: cfg.max_len]) for s in sentences if len(s) > 0]
+    if len(kept) < 2:
+        raise ValueError("ELMo pretraining needs at least 2 non-empty sentences")
+    order = list(range(len(kept)))
+    random.Random(seed).shuffle(order)
+    n_held = max(1, round(HELDOUT_FRACTION * len(kept)))
+    return [kept[i] for i in order[n_held:]], [kept[i] for i in order[:n_held]]
+
+
+def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]],
+                    seed: int) -> PretrainResult:
+    """Train forward and backward LMs (losses summed) within the epoch and time budget."""
+    started = time.perf_counter()
+    train, held = _split(sentences, cfg, seed)
+    lm_vocab = build_lm_vocab(train, cfg.lm_vocab)
+    corpus = build_corpus(train + held, lm_vocab, cfg.max_chars)
+    train_rows, held_rows = corpus.rows[: len(train)], corpus.rows[len(train):]
+    np_state = np.random.get_state()  # the sampled softmax draws from numpy's global RNG
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            bilm, head = BiLM(cfg), LMHead(len(lm_vocab), cfg.proj, cfg.lm_samples)
+            metrics, curve = _train_lm(bilm, head, corpus, train_rows, held_rows, cfg, seed)
+        finally:
+            np.random.set_state(np_state)
+    state = {**{f"bilm.{k}": v for k, v in bilm.state_dict().items()},
+             **{f"lm.{k}": v for k, v in head.state_dict().items()}}
+    metrics.update({"pretrain/sentences": float(len(train)),
+                    "pretrain/heldout_sentences": float(len(held)),
+                    "pretrain/lm_vocab": float(len(lm_vocab)),
+                    "pretrain/seconds": time.perf_counter() - started})
+    return PretrainResult(state, lm_vocab, metrics, {"pretrain/perplexity": curve})
+
+
+def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
+              cfg: BiLMConfig, seed: int) -> tuple[dict[str, float], list[float]]:
+    params = [*bilm.parameters(), *head.parameters()]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    rng = random.Random(seed)
+    ppl = perplexity(bilm, head, corpus, held_rows)  # before any training
+    curve = [ppl[0]]
+    start, epochs_done, out_of_time = time.perf_counter(), 0.0, False
+    for _ in range(cfg.epochs):
+        bilm.train(), head.train()
+        order = list(range(len(train_rows)))
+        rng.shuffle(order)
+        chunks = [order[k: k + cfg.batch_size] for k in range(0, len(order), cfg.batch_size)]
+        for done, chunk in enumerate(chunks, start=1):
+            nf, nb, tokens = lm_nll(bilm, head, corpus, [train_rows[i] for i in chunk])
+            loss = (nf + nb) / tokens  # forward + backward LM mean losses, summed
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, CLIP_NORM)
+            optimizer.step()
+            out_of_time = time.perf_counter() - start > cfg.max_seconds
+            if out_of_time:
+                break
+        epochs_done += done / len(chunks)
+        ppl = perplexity(bilm, head, corpus, held_rows)
+        curve.append(ppl[0])
+        if out_of_time:
+            break
+    return {"pretrain/perplexity": ppl[0], "pretrain/perplexity_fwd": ppl[1],
+            "pretrain/perplexity_bwd": ppl[2], "pretrain/epochs": epochs_done,
+            "pretrain/train_seconds": time.perf_counter() - start,
+            "pretrain/hit_time_budget": float(out_of_time)}, curve
+
+
+def cache_paths(cfg: BiLMConfig, cache_dir: Path, fingerprint: str,
+                seed: int) -> tuple[Path, Path]:
+    """(weights, sidecar JSON). The hash of config and procedure version keeps a resized or
+    differently pretrained biLM from loading stale weights."""
+    stem = (f"elmo-{cfg.name}-{config_hash(cfg, PRETRAIN_VERSION)[:8]}-{fingerprint[:16]}"
+            f"-seed{seed}")
+    return cache_dir / f"{stem}.pt", cache_dir / f"{stem}.json"
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    # Concurrent cells on one machine wait for the first to pretrain instead of repeating it.
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_or_pretrain(cfg: BiLMConfig, ctx) -> tuple[dict[str, torch.Tensor], dict, dict]:
+    """The pretrained biLM state for `ctx` (a zoo.cells.PretrainContext): from the cache
+    when present, else pretrained now and cached. Returns (biLM state, metrics, curves)."""
+    cache_dir = Path(ctx.cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    weights, sidecar = cache_paths(cfg, cache_dir, ctx.data_fingerprint, ctx.seed)
+    with _file_lock(weights.with_suffix(".lock")):
+        if not (weights.exists() and sidecar.exists()):
+            result = run_pretraining(cfg, ctx.sentences, ctx.seed)
+            side = {"config": asdict(cfg), "lm_vocab": result.lm_vocab,
+                    "metrics": result.metrics, "curves": result.curves}
+            # Sidecar first: the weights file appearing is what marks the entry complete.
+            _atomic_write(sidecar, lambda p: Path(p).write_text(json.dumps(side)))
+            _atomic_write(weights, lambda p: torch.save(result.state, p))
+            return _bilm_part(result.state), {**result.metrics, "pretrain/cache_hit": 0.0}, \
+                result.curves
+        state = torch.load(weights, weights_only=True)
+        side = json.loads(sidecar.read_text())
+    return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, side["curves"]
+
+
+def _bilm_part(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k[len("bilm."):]: v for k, v in state.items() if k.startswith("bilm.")}
+
+
+# ---------------------------------------------------------------- task models and variants
+
+
+class _ElmoHooks:
+    """The optional hooks `zoo.cells.train_cell` calls: pretrain(ctx) and describe()."""
+
+    encoder: ElmoEncoder
+
+    def pretrain(self, ctx) -> tuple[dict[str, float], dict[str, list[float]]]:
+        state, metrics, curves = load_or_pretrain(self.encoder.bilm.cfg, ctx)
+        self.encoder.bilm.load_state_dict(state)  # in place: frozen params stay frozen
+        return metrics, curves
+
+    def describe(self) -> dict[str, object]:
+        cfg = self.encoder.bilm.cfg
+        return {
+            "elmo_mode": "frozen" if self.encoder.frozen else "finetune",
+            "bilm_size": cfg.name, "bilm_params": sum(p.numel() for p in
+                                                      self.encoder.bilm.parameters()),
+            "bilm_char_filters": str(cfg.filters), "bilm_highways": cfg.highways,
+            "bilm_proj": cfg.proj, "bilm_cell": cfg.cell, "bilm_layers": 2,
+            "bilm_max_chars": cfg.max_chars, "pretrain_epochs": cfg.epochs,
+            "pretrain_max_seconds": cfg.max_seconds, "pretrain_lm_vocab": cfg.lm_vocab,
+            "pretrain_samples": cfg.lm_samples, "pretrain_batch_size": cfg.batch_size,
+            "pretrain_lr": cfg.lr, "task_hidden": self.encoder.output_dim // 2,
+            "task_word_dim": self.encoder.word_embed.embedding_dim,
+        }
+
+
+class ElmoClassifier(_ElmoHooks, SequenceClassifier):
+    pass
+
+
+class ElmoTagger(_ElmoHooks, SequenceTagger):
+    pass
+
+
+def _build(info: DataInfo, cfg: BiLMConfig, *, frozen: bool, word_dim: int, task_hidden: int,
+           dropout: float):
+    encoder = ElmoEncoder(info.vocab, cfg, word_dim=word_dim, task_hidden=task_hidden,
+                          frozen=frozen, dropout=dropout)
+    # NER gets a CRF, as in the ELMo paper's tagger (`crf` is ignored for classification).
+    model = classifier_or_tagger(encoder, info, pooling="meanmax", crf=True, dropout=dropout)
+    cls = ElmoClassifier if isinstance(model, SequenceClassifier) else ElmoTagger
+    return cls(model.encoder, model.head)
+
+
+TINY = BiLMConfig(name="tiny", char_dim=8, filters=((1, 8), (2, 8), (3, 16)), highways=1,
+                  proj=16, cell=32, max_chars=16, dropout=0.0, lm_vocab=2000, lm_samples=256,
+                  epochs=1, max_seconds=30.0, batch_size=32, lr=3e-3)
+SMALL = BiLMConfig(name="small", char_dim=16,
+                   filters=((1, 32), (2, 32), (3, 64), (4, 128), (5, 128)), highways=1,
+                   proj=64, cell=256, max_chars=20, dropout=0.1, lm_vocab=20000,
+                   lm_samples=1024, epochs=3, max_seconds=60.0, batch_size=64, lr=2e-3)
+BASE = BiLMConfig(name="base", char_dim=16,
+                  filters=((1, 32), (2, 32), (3, 64), (4, 128), (5, 256), (6, 256)),
+                  highways=2, proj=128, cell=512, max_chars=30, dropout=0.1, lm_vocab=20000,
+                  lm_samples=2048, epochs=5, max_seconds=300.0, batch_size=64, lr=2e-3)
+
+
+@register_model("tiny_elmo_frozen", family="elmo", tasks=CLS_TAG)
+def tiny_elmo_frozen(info: DataInfo):
+    """ELMo (tiny biLM, frozen) + task BiLSTM, 8 hidden (tests only)."""
+    return _build(info, TINY, frozen=True, word_dim=8, task_hidden=8, dropout=0.0)
+
+
+@register_model("tiny_elmo_finetune", family="elmo", tasks=CLS_TAG)
+def tiny_elmo_finetune(info: DataInfo):
+    """ELMo (tiny biLM, fine-tuned) + task BiLSTM, 8 hidden (tests only)."""
+    return _build(info, TINY, frozen=False, word_dim=8, task_hidden=8, dropout=0.0)
+
+
+@register_model("elmo_frozen_small", family="elmo", tasks=CLS_TAG)
+def elmo_frozen_small(info: DataInfo):
+    """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, frozen) + BiLSTM 64."""
+    return _build(info, SMALL, frozen=True, word_dim=50, task_hidden=64, dropout=0.3)
+
+
+@register_model("elmo_finetune_small", family="elmo", tasks=CLS_TAG)
+def elmo_finetune_small(info: DataInfo):
+    """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, fine-tuned) + BiLSTM 64."""
+    return _build(info, SMALL, frozen=False, word_dim=50, task_hidden=64, dropout=0.3)
+
+
+@register_model("elmo_frozen_base", family="elmo", tasks=CLS_TAG)
+def elmo_frozen_base(info: DataInfo):
+    """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, frozen) + BiLSTM 128."""
+    return _build(info, BASE, frozen=True, word_dim=100, task_hidden=128, dropout=0.4)
+
+
+@register_model("elmo_finetune_base", family="elmo", tasks=CLS_TAG)
+def elmo_finetune_base(info: DataInfo):
+    """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, fine-tuned) + BiLSTM 128."""
+    return _build(info, BASE, frozen=False, word_dim=100, task_hidden=128, dropout=0.4)
