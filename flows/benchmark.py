@@ -18,7 +18,7 @@ def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
     return data.fingerprint
 
 
-@task(name="train-cell", task_run_name="train {spec.model} on {spec.dataset}",
+@task(name="train-cell", tags=["train"], task_run_name="train {spec.model} on {spec.dataset}",
       retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
 def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
                     refresh: bool, threads: int) -> CellOutcome:
@@ -62,7 +62,8 @@ def summarize(outcomes: list[CellOutcome]) -> dict[str, int]:
     return counts
 
 
-@flow(name="benchmark", log_prints=True)
+@flow(name="benchmark", log_prints=True,
+      task_runner=ThreadPoolTaskRunner(max_workers=bench.default_parallelism()[0]))
 def benchmark(profile: str = "quick", datasets: str | None = None, models: str | None = None,
               train_sizes: str | None = None, seeds: str | None = None,
               overrides: dict | None = None, refresh: bool = False,

@@ -6,6 +6,7 @@ import json
 import random
 import time
 from itertools import pairwise
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -148,3 +149,16 @@ def test_frozen_bilm_stays_unchanged_while_finetuned_one_moves(name, changes):
     moved = any(not torch.equal(before[k], after[k]) for k in before)
     assert moved == changes
     assert model.encoder.bilm.training is changes  # a frozen biLM never runs in train mode
+
+
+def test_a_pretraining_time_cap_from_the_context_is_cached_apart(tmp_path):
+    ctx = _ctx(tmp_path, _corpus(40))
+    capped = SimpleNamespace(**dataclasses.asdict(ctx), max_seconds=5.0)
+    model = create_model("tiny_elmo_frozen", info_for("sentiment"))
+    model.pretrain(capped)
+    written = {p.name for p in (tmp_path / "pretrained").glob("*.pt")}
+    full = cache_paths(TINY, ctx.cache_dir, ctx.data_fingerprint, ctx.seed)[0].name
+    capped_name = cache_paths(dataclasses.replace(TINY, max_seconds=5.0), ctx.cache_dir,
+                              ctx.data_fingerprint, ctx.seed)[0].name
+    assert written == {capped_name} and capped_name != full
+    assert model.describe()["pretrain_max_seconds"] == 5.0

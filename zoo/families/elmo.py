@@ -10,6 +10,7 @@ size and both the frozen and fine-tuned variants share one pretrained biLM.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import math
@@ -245,18 +246,18 @@ def load_or_pretrain(cfg: BiLMConfig, ctx) -> tuple[dict[str, torch.Tensor], dic
     cache_dir.mkdir(parents=True, exist_ok=True)
     weights, sidecar = cache_paths(cfg, cache_dir, ctx.data_fingerprint, ctx.seed)
     with _file_lock(weights.with_suffix(".lock")):
-        if not (weights.exists() and sidecar.exists()):
-            result = run_pretraining(cfg, ctx.sentences, ctx.seed)
-            side = {"config": asdict(cfg), "lm_vocab": result.lm_vocab,
-                    "metrics": result.metrics, "curves": result.curves}
-            # Sidecar first: the weights file appearing is what marks the entry complete.
-            _atomic_write(sidecar, lambda p: Path(p).write_text(json.dumps(side)))
-            _atomic_write(weights, lambda p: torch.save(result.state, p))
-            return _bilm_part(result.state), {**result.metrics, "pretrain/cache_hit": 0.0}, \
-                result.curves
-        state = torch.load(weights, weights_only=True)
-        side = json.loads(sidecar.read_text())
-    return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, side["curves"]
+        if weights.exists() and sidecar.exists():
+            side = json.loads(sidecar.read_text())
+            state = torch.load(weights, weights_only=True)
+            return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, \
+                side["curves"]
+        result = run_pretraining(cfg, ctx.sentences, ctx.seed)
+        side = {"config": asdict(cfg), "lm_vocab": result.lm_vocab,
+                "metrics": result.metrics, "curves": result.curves}
+        # Sidecar first: the weights file appearing is what marks the entry complete.
+        _atomic_write(sidecar, lambda p: Path(p).write_text(json.dumps(side)))
+        _atomic_write(weights, lambda p: torch.save(result.state, p))
+    return _bilm_part(result.state), {**result.metrics, "pretrain/cache_hit": 0.0}, result.curves
 
 
 def _bilm_part(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -270,14 +271,22 @@ class _ElmoHooks:
     """The optional hooks `zoo.cells.train_cell` calls: pretrain(ctx) and describe()."""
 
     encoder: ElmoEncoder
+    _pretrained_with: BiLMConfig | None = None  # the config pretrain() used (budget capped)
 
     def pretrain(self, ctx) -> tuple[dict[str, float], dict[str, list[float]]]:
-        state, metrics, curves = load_or_pretrain(self.encoder.bilm.cfg, ctx)
+        cfg = self.encoder.bilm.cfg
+        # A profile may cap the pretraining time (e.g. the quick smoke profile); the capped
+        # config hashes differently, so its biLM is cached apart from the full one.
+        cap = float(getattr(ctx, "max_seconds", 0.0) or 0.0)
+        if 0 < cap < cfg.max_seconds:
+            cfg = dataclasses.replace(cfg, max_seconds=cap)
+        state, metrics, curves = load_or_pretrain(cfg, ctx)
+        self._pretrained_with = cfg
         self.encoder.bilm.load_state_dict(state)  # in place: frozen params stay frozen
         return metrics, curves
 
     def describe(self) -> dict[str, object]:
-        cfg = self.encoder.bilm.cfg
+        cfg = self._pretrained_with or self.encoder.bilm.cfg
         return {
             "elmo_mode": "frozen" if self.encoder.frozen else "finetune",
             "bilm_size": cfg.name, "bilm_params": sum(p.numel() for p in
