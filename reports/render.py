@@ -6,8 +6,6 @@ for terminals and repositories) and summary.json (for Prefect artifacts and scri
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -20,6 +18,7 @@ from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
 from zoo import tracking
+from zoo.data.cache import write_bytes_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -37,17 +36,7 @@ def html_environment() -> Environment:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write then rename, so a reader never sees a half-written report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def section_charts(report: Report) -> dict[str, dict]:
