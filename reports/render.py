@@ -6,6 +6,7 @@ for terminals and repositories) and summary.json (for Prefect artifacts and scri
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape

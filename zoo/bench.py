@@ -16,8 +16,14 @@ from pathlib import Path
 import torch
 
 from zoo import tracking
-from zoo.cells import PROTOCOL, CellSpec, cell_key, measure_cell, resolve_train_config, \
-    train_cell  # noqa: F401  (resolve_train_config is part of this module's API)
+from zoo.cells import (
+    PROTOCOL,
+    CellSpec,
+    cell_key,
+    measure_cell,
+    resolve_train_config,
+    train_cell,
+)
 from zoo.configs import config_hash, get_profile
 from zoo.data import get_card, prepare_dataset
 from zoo.errors import ConfigError

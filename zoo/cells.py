@@ -18,8 +18,14 @@ from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
 from zoo.data import PreparedDataset, train_subset
 from zoo.data.vocab import Vocab
 from zoo.evaluate import PRIMARY_METRIC, evaluate
-from zoo.measure import PeakRss, count_params, file_size, git_sha, measure_latency, \
-    measure_throughput
+from zoo.measure import (
+    PeakRss,
+    count_params,
+    file_size,
+    git_sha,
+    measure_latency,
+    measure_throughput,
+)
 from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.registry import DataInfo, check_supports, create_model
 from zoo.train import EpochLog, seed_everything, train_model

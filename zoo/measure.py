@@ -97,7 +97,7 @@ class PeakRss:
             self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
             self._stop.wait(self.interval_s)
 
-    def __enter__(self) -> "PeakRss":
+    def __enter__(self) -> PeakRss:
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self

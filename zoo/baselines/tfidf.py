@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import skops.io as sio
-
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline

@@ -31,7 +31,7 @@ class Example:
         return out
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Example":
+    def from_json(cls, obj: dict) -> Example:
         return cls(
             tokens=tuple(obj["tokens"]),
             label=obj.get("label"),

@@ -26,7 +26,7 @@ class Vocab:
         min_freq: int = 1,
         max_size: int | None = None,
         with_bos_eos: bool = False,
-    ) -> "Vocab":
+    ) -> Vocab:
         counts = Counter(tok for tokens in token_lists for tok in tokens)
         specials = [PAD, UNK] + ([BOS, EOS] if with_bos_eos else [])
         # Sort by frequency, then alphabetically, so the same data always gives the same ids.
@@ -60,5 +60,5 @@ class Vocab:
         return list(self.itos)
 
     @classmethod
-    def from_json(cls, itos: list[str]) -> "Vocab":
+    def from_json(cls, itos: list[str]) -> Vocab:
         return cls(itos)
