@@ -98,6 +98,7 @@ class PretrainContext:
     cache_dir: Path
     data_fingerprint: str
     seed: int
+    max_seconds: float = 0.0  # TrainConfig.pretrain_max_seconds; 0 = the model's own budget
 
 
 def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -> DataInfo:
@@ -110,13 +111,13 @@ def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -
     return DataInfo(task=spec.task, vocab=vocab, labels=data.labels, target_vocab=target_vocab)
 
 
-def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int):
+def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, max_seconds: float):
     """Run the model's optional pretraining hook; returns (metrics, curves)."""
     hook = getattr(model, "pretrain", None)
     if hook is None:
         return {}, {}
     ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]),
-                          work_dir.parent / "pretrained", data.fingerprint, seed)
+                          work_dir.parent / "pretrained", data.fingerprint, seed, max_seconds)
     return hook(ctx)
 
 
@@ -149,7 +150,7 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     epochs: list[EpochLog] = []
     with PeakRss() as rss:
         start = time.perf_counter()
-        extra, curves = _pretrain(model, data, work_dir, spec.seed)
+        extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds)
         base_weights = _base_weights(spec, entry, data, work_dir)
         if base_weights is not None:
             # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse

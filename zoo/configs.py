@@ -30,6 +30,8 @@ class TrainConfig:
     label_smoothing: float = 0.0
     patience: int = 3  # early stopping: epochs without dev improvement
     max_train_seconds: float = 0.0  # wall-clock budget for training; 0 = none
+    # Cap on a model's own pretraining (the ELMo biLM) in seconds; 0 = the model's default.
+    pretrain_max_seconds: float = 0.0
     vocab_min_freq: int = 1
     vocab_max_size: int = 30000
     max_len: int = 64  # tokens kept per sentence (longer ones are truncated)
