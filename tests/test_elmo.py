@@ -6,7 +6,6 @@ import json
 import random
 import time
 from itertools import pairwise
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -153,7 +152,7 @@ def test_frozen_bilm_stays_unchanged_while_finetuned_one_moves(name, changes):
 
 def test_a_pretraining_time_cap_from_the_context_is_cached_apart(tmp_path):
     ctx = _ctx(tmp_path, _corpus(40))
-    capped = SimpleNamespace(**dataclasses.asdict(ctx), max_seconds=5.0)
+    capped = dataclasses.replace(ctx, max_seconds=5.0)  # as TrainConfig.pretrain_max_seconds
     model = create_model("tiny_elmo_frozen", info_for("sentiment"))
     model.pretrain(capped)
     written = {p.name for p in (tmp_path / "pretrained").glob("*.pt")}
