@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.toy_data import BY_TASK, info_for
+from tests.toy_data import BY_TASK, gold, info_for
 from zoo.batching import Collator
 from zoo.configs import TrainConfig
 from zoo.predictors import load_predictor, make_predictor, save_model
@@ -83,21 +83,13 @@ def test_overfits_a_small_batch_and_round_trips(name, task, tmp_path):
         predictor = make_predictor(model, collator)
 
         def exact(m):
-            return sum(p == g for p, g in zip(predictor(examples), _gold(examples, task)))
+            return sum(p == g for p, g in zip(predictor(examples), gold(examples, task)))
 
         result = train_model(model, collator, examples, cfg, seed=0, dev_score=exact)
         assert result.epochs[-1].train_loss < result.epochs[0].train_loss
     predictor = make_predictor(model, collator)
     predictions = predictor(examples)
-    assert predictions == _gold(examples, task), f"{name} did not fit {len(examples)} examples"
+    assert predictions == gold(examples, task), f"{name} did not fit {len(examples)} examples"
     save_model(tmp_path / "m", name, model, collator, info)
     reloaded, _ = load_predictor(tmp_path / "m")
     assert reloaded(examples) == predictions
-
-
-def _gold(examples, task):
-    if task == "sentiment":
-        return [ex.label for ex in examples]
-    if task == "ner":
-        return [ex.tags for ex in examples]
-    return [ex.target for ex in examples]

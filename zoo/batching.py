@@ -21,6 +21,15 @@ class Batch:
     def __len__(self) -> int:
         return self.ids.shape[0]
 
+    def to(self, device: torch.device | str) -> Batch:
+        """This batch with every tensor on `device`; itself when all already are there (the
+        CPU case: the collator builds CPU tensors, so this costs nothing without a GPU)."""
+        device = torch.device(device) if isinstance(device, str) else device
+        tensors = (self.ids, self.mask, self.labels, self.tags, self.target)  # every field
+        if all(t is None or t.device == device for t in tensors):
+            return self
+        return Batch(*(None if t is None else t.to(device) for t in tensors))
+
 
 def _pad(rows: Sequence[Sequence[int]]) -> torch.Tensor:
     width = max(1, max(len(r) for r in rows))

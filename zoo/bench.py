@@ -181,6 +181,7 @@ def _log_trained(run_id: str, cell) -> None:
     tracking.log_tags(run_id, {
         tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
         "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
+        "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
         **{f"note.{k}": v for k, v in cell.notes.items()},
         **{f"model.{k}": v for k, v in cell.model_description.items()}})
 

@@ -3,6 +3,10 @@
 Plain functions; the Prefect flow only wires them. Training and evaluation happen in
 `train_cell` (parallelizable); speed is measured later in `measure_cell`, one cell at a time,
 so no latency figure is taken while another cell trains on the same cores.
+
+Devices: `train_cell` is where a neural model is placed, on `zoo.device.pick_device()`
+(CUDA when present, else the CPU; ZOO_DEVICE overrides), before pretraining and training;
+everything after follows the model. `TrainedCell.device` records where it trained.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from zoo.batching import Collator
 from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
 from zoo.data import PreparedDataset, train_subset
 from zoo.data.vocab import Vocab
+from zoo.device import pick_device
 from zoo.evaluate import PRIMARY_METRIC, evaluate
 from zoo.measure import (
     PeakRss,
@@ -83,6 +88,7 @@ class TrainedCell:
     curves: dict[str, list[float]] = field(default_factory=dict)  # e.g. pretrain/perplexity
     model_description: dict[str, object] = field(default_factory=dict)
     test_stats: dict = field(default_factory=dict)  # metric -> (N, k) per-example stats
+    device: str = "cpu"  # where the model trained ("cuda:0", "cpu"); ORT twins predict on CPU
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,12 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     info = _data_info(spec, data, train, cfg)
     seed_everything(spec.seed)
     model = create_model(spec.model, info)
+    device = torch.device("cpu")  # classical models (scikit-learn, CRFsuite) run on the CPU
+    if isinstance(model, torch.nn.Module):
+        # The one place a trained model is placed; pretraining, the training loop and the
+        # predictors below all follow the model's device.
+        device = pick_device()
+        model.to(device)
     if hasattr(model, "label_smoothing"):
         model.label_smoothing = cfg.label_smoothing
     primary = PRIMARY_METRIC[spec.task]
@@ -155,7 +167,8 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         if base_weights is not None:
             # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse
             # its weights (same data, config and seed give the same model), convert only.
-            model.load_state_dict(torch.load(base_weights, weights_only=True))
+            model.load_state_dict(torch.load(base_weights, weights_only=True,
+                                             map_location=device))
             collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
                                 cfg.max_len)
             extra = {**extra, "train/reused_base_weights": 1.0}
@@ -193,7 +206,7 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
         params=count_params(model), size_bytes=file_size(weights), extra_metrics=extra,
         curves=curves, model_description=describe() if describe else {},
-        test_stats=test_metrics.stats)
+        test_stats=test_metrics.stats, device=str(device))
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,

@@ -2,6 +2,8 @@
 
 Latency: batch-1 calls on real test inputs, warm-up calls discarded, percentiles reported.
 Numbers are only comparable within one environment fingerprint; the report groups by it.
+On CUDA, kernels run asynchronously: the clock is read only after `torch.cuda.synchronize`,
+so a figure covers the GPU work, not just its launch.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import psutil
 import torch
 
 from zoo.data.types import Example
+from zoo.device import pick_device, synchronize
 
 Predict = Callable[[Sequence[Example]], list]
 
@@ -39,13 +42,18 @@ def measure_latency(predict: Predict, examples: Sequence[Example], *, calls: int
     """Batch-1 latency over `calls` real inputs (cycling if fewer), after `warmup` calls."""
     if not examples:
         raise ValueError("latency needs at least one example")
+    device = _cuda_device(predict)
     for i in range(warmup):
         predict([examples[i % len(examples)]])
     times = np.empty(calls)
     for i in range(calls):
         ex = examples[i % len(examples)]
+        if device is not None:
+            synchronize(device)  # nothing queued from before counts against this call
         t0 = time.perf_counter()
         predict([ex])
+        if device is not None:
+            synchronize(device)  # the call's GPU work is done before the clock is read
         times[i] = (time.perf_counter() - t0) * 1000.0
     p50, p90, p99 = np.percentile(times, [50, 90, 99])
     return LatencyStats(float(p50), float(p90), float(p99), float(times.mean()), calls, warmup)
@@ -56,7 +64,9 @@ def measure_throughput(predict: Predict, examples: Sequence[Example], *, batch_s
     """Batched examples/s and tokens/s over whole passes of the first `max_examples`
     examples (one warm-up batch first), repeated until `min_seconds` have passed."""
     examples = examples[:max_examples]
+    device = _cuda_device(predict)
     predict(list(examples[:batch_size]))
+    synchronize(device)
     n_examples = n_tokens = 0
     t0 = time.perf_counter()
     while True:
@@ -65,11 +75,19 @@ def measure_throughput(predict: Predict, examples: Sequence[Example], *, batch_s
             predict(chunk)
             n_examples += len(chunk)
             n_tokens += sum(len(ex.tokens) for ex in chunk)
+        synchronize(device)
         elapsed = time.perf_counter() - t0
         if elapsed >= min_seconds:
             break
     return {"examples_per_s": n_examples / elapsed, "tokens_per_s": n_tokens / elapsed,
             "batch_size": float(batch_size)}
+
+
+def _cuda_device(predict: Predict) -> torch.device | None:
+    """The CUDA device a predictor runs on (NeuralPredictor.device), None for CPU ones
+    (ONNX Runtime, classical, or a torch model on the CPU): those need no synchronizing."""
+    device = getattr(predict, "device", None)
+    return device if isinstance(device, torch.device) and device.type == "cuda" else None
 
 
 def count_params(model: object) -> int:
@@ -137,8 +155,11 @@ def git_sha(repo: Path | None = None) -> str:
 
 
 def device_name() -> str:
-    if torch.cuda.is_available():
-        return f"cuda:{torch.cuda.get_device_name(0)}"
+    """What the neural models run on here: `pick_device()` (ZOO_DEVICE, else CUDA when
+    present), with the GPU's name, e.g. "cuda:NVIDIA H100 80GB HBM3"; "cpu" otherwise."""
+    device = pick_device()
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
     return "cpu"
 
 

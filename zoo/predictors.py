@@ -3,6 +3,11 @@
 A trained model is saved as a folder: `meta.json` (model name, task, vocabularies, labels)
 plus `model.pt` (a torch state dict, loaded with weights_only=True) or `model.skops`.
 Loading rebuilds the architecture from the registry; nothing in the folder is executed.
+
+Devices: `model.pt` always holds CPU tensors, so a model trained on a GPU loads on any
+machine. `load_predictor` puts a torch-runtime model on `pick_device()` (ZOO_DEVICE); ONNX
+Runtime twins stay on the CPU, where ONNX Runtime runs them. A NeuralPredictor moves each
+batch to its model's device and returns plain Python lists.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import torch
 from zoo.batching import Collator
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
+from zoo.device import module_device, pick_device
 from zoo.registry import DataInfo, create_model, get_entry
 
 
@@ -23,9 +29,16 @@ class NeuralPredictor:
         self.model = model.eval()
         self.collator = collator
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model is now (looked up per call: the model may move after this
+        predictor was made, e.g. the training loop's dev scoring)."""
+        return module_device(self.model)
+
     def __call__(self, examples: Sequence[Example]) -> list:
+        batch = self.collator(examples, with_gold=False).to(self.device)
         with torch.inference_mode():
-            outputs = self.model.predict(self.collator(examples, with_gold=False))
+            outputs = self.model.predict(batch)  # lists of ints, already on the host
         return self.collator.decode(outputs, examples)
 
 
@@ -62,7 +75,12 @@ def save_model(folder: Path, model_name: str, model, collator: Collator | None,
         model.save(weights)
     else:
         weights = folder / "model.pt"
-        torch.save(model.state_dict(), weights)
+        state = model.state_dict()
+        for key, value in state.items():
+            # CPU tensors, so the file loads on a machine without the GPU it was trained on.
+            # In place in the state dict, which keeps its metadata; a no-op for CPU tensors.
+            state[key] = value.cpu()
+        torch.save(state, weights)
         runtime = get_entry(model_name).runtime
         if runtime != "torch":
             from zoo.runtime.onnx import export_onnx
@@ -84,12 +102,14 @@ def load_predictor(folder: Path):
     if get_entry(meta["model"]).kind == "classical":
         model.load(folder / "model.skops")
         return ClassicalPredictor(model), model
-    state = torch.load(folder / "model.pt", weights_only=True)
+    state = torch.load(folder / "model.pt", weights_only=True, map_location="cpu")
     model.load_state_dict(state)
     model.eval()
     collator = Collator(info.task, info.vocab, info.labels, info.target_vocab, meta["max_len"])
     runtime = get_entry(meta["model"]).runtime
-    if runtime != "torch":
+    if runtime == "torch":
+        model.to(pick_device())  # ONNX Runtime twins stay on the CPU, where ORT runs them
+    else:
         from zoo.runtime.onnx import load_ort_predictor
 
         return load_ort_predictor(folder, model, collator, runtime,

@@ -3,6 +3,12 @@
 Adam(W), gradient-norm clipping, optional warmup + decay, early stopping on a dev score,
 seeded determinism. The best dev checkpoint is restored before returning, so the caller
 evaluates exactly the model that dev selected.
+
+Device: the caller places the model (zoo.cells.train_cell puts it on `pick_device()`) before
+calling `train_model`; the loop moves every batch to the model's device. No mixed precision
+(autocast): float32 weights and activations on every device, so a seeded run repeats on the
+CPU exactly and on a GPU up to the bits noted in `seed_everything`. PyTorch's default TF32
+settings for cuDNN are left as they are.
 """
 from __future__ import annotations
 
@@ -20,12 +26,18 @@ from torch import nn
 from zoo.batching import Collator
 from zoo.configs import TrainConfig
 from zoo.data.types import Example
+from zoo.device import module_device
 
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # seeds every CUDA device too
+    # cuDNN (CUDA only; no effect on CPU): deterministic kernels, no per-shape autotuning,
+    # so a seeded GPU run repeats. Ops that accumulate with atomics on CUDA (embedding and
+    # index backward) can still differ in the last bits between GPU runs.
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
 
 
 @dataclass
@@ -80,8 +92,12 @@ def train_model(
     dev_score: Callable[[nn.Module], float],
     on_epoch: Callable[[EpochLog], None] | None = None,
 ) -> TrainResult:
-    """Train `model` in place; `dev_score(model)` is higher-is-better and selects the epoch."""
+    """Train `model` in place; `dev_score(model)` is higher-is-better and selects the epoch.
+
+    The model stays on the device the caller put it on; batches follow it there.
+    """
     seed_everything(seed)
+    device = module_device(model)  # read once: the model does not move while it trains
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
@@ -99,7 +115,7 @@ def train_model(
             if cfg.max_train_seconds and time.perf_counter() - start > cfg.max_train_seconds:
                 out_of_time = True  # stop mid-epoch; this partial epoch is still scored
                 break
-            loss = model.loss(collator(chunk))
+            loss = model.loss(collator(chunk).to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.clip_norm > 0:

@@ -6,6 +6,9 @@ No pretrained ELMo weights can be downloaded here, so `pretrain(ctx)` trains the
 every training sentence of the dataset (unlabeled use; never dev or test) before supervised
 training. The result is cached per (biLM size, data fingerprint, seed), so every training
 size and both the frozen and fine-tuned variants share one pretrained biLM.
+
+Pretraining runs on the task model's device (a GPU when the cell trains on one); the cached
+weights are CPU tensors either way, so a cache written on a GPU machine loads on any.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from torch.nn import functional as F
 
 from zoo.configs import config_hash
 from zoo.data.vocab import PAD, UNK
+from zoo.device import module_device
 from zoo.encoders.elmo import BiLM, BiLMConfig, ElmoEncoder, char_table, encode_ids
 from zoo.registry import DataInfo, register_model
 from zoo.task_models import SequenceClassifier, SequenceTagger, classifier_or_tagger
@@ -75,7 +79,7 @@ class LMHead(nn.Module):
 class LMCorpus:
     """Sentences as (word-type ids, LM output ids); characters of every word type in `chars`."""
 
-    chars: torch.Tensor  # (N_types, C)
+    chars: torch.Tensor  # (N_types, C), on the device the biLM runs on
     rows: list[tuple[list[int], list[int]]]
 
 
@@ -99,14 +103,16 @@ def lm_nll(bilm: BiLM, head: LMHead, corpus: LMCorpus,
            rows: Sequence[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Summed NLL of the forward LM (next word, </s> last) and the backward LM (previous
     word, <s> first) on a batch of sentences; returns (fwd, bwd, tokens)."""
-    type_ids, lm_ids = _pad([r[0] for r in rows]), _pad([r[1] for r in rows])  # (B, T)
+    device = corpus.chars.device  # the batch goes where the biLM and its char table are
+    type_ids = _pad([r[0] for r in rows]).to(device)  # (B, T)
+    lm_ids = _pad([r[1] for r in rows]).to(device)  # (B, T)
     mask = type_ids > 0  # (B, T)
     lengths = mask.sum(1)  # (B,)
     top = bilm.dropout(encode_ids(bilm, corpus.chars, type_ids, mask)[-1])  # (B, T, 2P)
     fwd, bwd = top.split(bilm.cfg.proj, dim=-1)  # 2 x (B, T, P)
     next_word = torch.full_like(lm_ids, EOS_ID)  # (B, T)
     next_word[:, :-1] = lm_ids[:, 1:]
-    next_word[torch.arange(len(rows)), lengths - 1] = EOS_ID
+    next_word[torch.arange(len(rows), device=device), lengths - 1] = EOS_ID
     prev_word = torch.full_like(lm_ids, BOS_ID)  # (B, T)
     prev_word[:, 1:] = lm_ids[:, :-1]
     return (head.nll(fwd[mask], next_word[mask]), head.nll(bwd[mask], prev_word[mask]),
@@ -148,25 +154,34 @@ def _split(sentences: Sequence[Sequence[str]], cfg: BiLMConfig, seed: int):
     return [kept[i] for i in order[n_held:]], [kept[i] for i in order[:n_held]]
 
 
-def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]],
-                    seed: int) -> PretrainResult:
-    """Train forward and backward LMs (losses summed) within the epoch and time budget."""
+def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]], seed: int,
+                    device: torch.device | str = "cpu") -> PretrainResult:
+    """Train forward and backward LMs (losses summed) within the epoch and time budget, on
+    `device`; the returned state holds CPU tensors."""
     started = time.perf_counter()
+    device = torch.device(device)
     train, held = _split(sentences, cfg, seed)
     lm_vocab = build_lm_vocab(train, cfg.lm_vocab)
     corpus = build_corpus(train + held, lm_vocab, cfg.max_chars)
+    corpus.chars = corpus.chars.to(device)  # (N_types, C); lm_nll sends batches here too
     train_rows, held_rows = corpus.rows[: len(train)], corpus.rows[len(train):]
     np_state = np.random.get_state()  # the sampled softmax draws from numpy's global RNG
-    with torch.random.fork_rng(devices=[]):
+    # Fork the RNG of the device that pretrains too (dropout there draws from it), so the
+    # caller's random streams are the same whether or not this pretrained.
+    forked = [] if device.type != "cuda" else [
+        torch.cuda.current_device() if device.index is None else device.index]
+    with torch.random.fork_rng(devices=forked):
         torch.manual_seed(seed)
         np.random.seed(seed)
         try:
-            bilm, head = BiLM(cfg), LMHead(len(lm_vocab), cfg.proj, cfg.lm_samples)
+            bilm = BiLM(cfg).to(device)
+            head = LMHead(len(lm_vocab), cfg.proj, cfg.lm_samples).to(device)
             metrics, curve = _train_lm(bilm, head, corpus, train_rows, held_rows, cfg, seed)
         finally:
             np.random.set_state(np_state)
-    state = {**{f"bilm.{k}": v for k, v in bilm.state_dict().items()},
-             **{f"lm.{k}": v for k, v in head.state_dict().items()}}
+    # CPU tensors: the cache file then loads on any machine (a no-op when trained on CPU).
+    state = {**{f"bilm.{k}": v.cpu() for k, v in bilm.state_dict().items()},
+             **{f"lm.{k}": v.cpu() for k, v in head.state_dict().items()}}
     metrics.update({"pretrain/sentences": float(len(train)),
                     "pretrain/heldout_sentences": float(len(held)),
                     "pretrain/lm_vocab": float(len(lm_vocab)),
@@ -239,19 +254,21 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
-def load_or_pretrain(cfg: BiLMConfig, ctx) -> tuple[dict[str, torch.Tensor], dict, dict]:
+def load_or_pretrain(cfg: BiLMConfig, ctx, device: torch.device | str = "cpu",
+                     ) -> tuple[dict[str, torch.Tensor], dict, dict]:
     """The pretrained biLM state for `ctx` (a zoo.cells.PretrainContext): from the cache
-    when present, else pretrained now and cached. Returns (biLM state, metrics, curves)."""
+    when present, else pretrained now (on `device`) and cached. Returns (biLM state as CPU
+    tensors, metrics, curves)."""
     cache_dir = Path(ctx.cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     weights, sidecar = cache_paths(cfg, cache_dir, ctx.data_fingerprint, ctx.seed)
     with _file_lock(weights.with_suffix(".lock")):
         if weights.exists() and sidecar.exists():
             side = json.loads(sidecar.read_text())
-            state = torch.load(weights, weights_only=True)
+            state = torch.load(weights, weights_only=True, map_location="cpu")
             return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, \
                 side["curves"]
-        result = run_pretraining(cfg, ctx.sentences, ctx.seed)
+        result = run_pretraining(cfg, ctx.sentences, ctx.seed, device)
         side = {"config": asdict(cfg), "lm_vocab": result.lm_vocab,
                 "metrics": result.metrics, "curves": result.curves}
         # Sidecar first: the weights file appearing is what marks the entry complete.
@@ -280,9 +297,11 @@ class _ElmoHooks:
         cap = float(getattr(ctx, "max_seconds", 0.0) or 0.0)
         if 0 < cap < cfg.max_seconds:
             cfg = dataclasses.replace(cfg, max_seconds=cap)
-        state, metrics, curves = load_or_pretrain(cfg, ctx)
+        # Pretrain where this model runs (zoo.cells.train_cell placed it already).
+        state, metrics, curves = load_or_pretrain(cfg, ctx, module_device(self))
         self._pretrained_with = cfg
-        self.encoder.bilm.load_state_dict(state)  # in place: frozen params stay frozen
+        # In place (copied onto the model's device): frozen params stay frozen.
+        self.encoder.bilm.load_state_dict(state)
         return metrics, curves
 
     def describe(self) -> dict[str, object]:

@@ -13,9 +13,14 @@ the padding invariance of the eager encoder (checked here on every export, and i
 
 `load_ort_predictor` runs the graph with ONNX Runtime's CPU provider and decodes as the eager
 model does: argmax, or the CRF head's Viterbi (in torch) over the ONNX emissions.
+
+CPU only, on purpose: these twins measure CPU serving. A model trained on a GPU is exported
+from a CPU copy (the graph and its check then match what ONNX Runtime runs), and the CRF
+Viterbi of an ORT predictor runs on a CPU copy of the head.
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import warnings
@@ -27,6 +32,7 @@ import torch
 
 from zoo.batching import Collator
 from zoo.data.types import Example
+from zoo.device import module_device
 from zoo.errors import ZooError
 
 OPSET = 17  # supported by the TorchScript exporter and by every onnxruntime >= 1.14
@@ -51,6 +57,13 @@ def _not_from_quantizer(record: logging.LogRecord) -> bool:
 
 class OnnxExportError(ZooError):
     """The exported graph does not reproduce the eager model (or could not be exported)."""
+
+
+def _on_cpu(module: torch.nn.Module) -> torch.nn.Module:
+    """`module` itself when it is on the CPU, else a CPU copy (the original stays put)."""
+    if module_device(module).type == "cpu":
+        return module
+    return copy.deepcopy(module).cpu()
 
 
 def _is_tagger(model: torch.nn.Module) -> bool:
@@ -149,6 +162,7 @@ def export_onnx(model: torch.nn.Module, collator: Collator, folder: Path, runtim
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    model = _on_cpu(model)  # trace and check on the CPU, where ONNX Runtime will run it
     was_training = model.training
     model.eval()
     try:
@@ -208,7 +222,8 @@ class OrtPredictor:
         head = getattr(model, "head", None)
         self.crf = getattr(head, "crf", None) if self.tagger else None
         if self.crf is not None:
-            self.crf.eval()
+            # Viterbi in torch over ORT's CPU output: the transitions must be on the CPU too.
+            self.crf = _on_cpu(self.crf).eval()
 
     def __call__(self, examples: Sequence[Example]) -> list:
         batch = self.collator(examples, with_gold=False)
