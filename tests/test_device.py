@@ -181,3 +181,13 @@ def test_elmo_pretrains_and_trains_on_cuda(tmp_path, monkeypatch):
     cfg = TrainConfig(epochs=3, batch_size=len(examples), lr=0.01)
     train_model(model, collator, examples, cfg, seed=0, dev_score=lambda m: 0.0)
     assert len(make_predictor(model, collator)(examples)) == len(examples)
+
+
+def test_a_gpu_cell_never_reuses_a_cpu_result(monkeypatch):
+    import zoo.cells
+
+    spec = CellSpec("sentiment", "mr", "tiny_lstm", 0.1, 1, "quick")
+    on_cpu = zoo.cells.cell_key(spec, "f" * 64, code_version="v1")
+    monkeypatch.setattr(zoo.cells, "pick_device", lambda: torch.device("cuda", 0))
+    on_gpu = zoo.cells.cell_key(spec, "f" * 64, code_version="v1")
+    assert on_cpu != on_gpu

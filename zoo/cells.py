@@ -65,6 +65,9 @@ def cell_key(spec: CellSpec, data_fingerprint: str, code_version: str | None = N
     """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
     parts = [data_fingerprint, spec.model, str(spec.train_size), str(spec.seed),
              config_hash(resolve_train_config(spec)), code_version or git_sha()]
+    device = pick_device()
+    if device.type != "cpu":  # a GPU run is a different result; CPU keys stay as they were
+        parts.append(device.type)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
