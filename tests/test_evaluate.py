@@ -1,13 +1,15 @@
 """Metrics agree with the reference libraries; bootstrap intervals are sane and seeded."""
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import sacrebleu
 from seqeval.metrics import f1_score as seqeval_f1
 from seqeval.scheme import IOB2
 from sklearn.metrics import f1_score
 
 from zoo.data.types import Example
-from zoo.evaluate import evaluate
+from zoo.evaluate import evaluate, macro_f1
 
 
 def test_sentiment_matches_sklearn_and_ci_brackets_point():
@@ -18,6 +20,16 @@ def test_sentiment_matches_sklearn_and_ci_brackets_point():
     assert abs(m["macro_f1"] - f1_score([g.label for g in gold], pred, average="macro")) < 1e-9
     assert m["accuracy_ci_low"] < m["accuracy"] < m["accuracy_ci_high"]
     assert evaluate("sentiment", gold, pred).values == m  # seeded bootstrap
+
+
+@pytest.mark.parametrize("n_labels", [1, 2, 3, 5])
+def test_macro_f1_counts_match_sklearn_on_random_resamples(n_labels):
+    rng = np.random.default_rng(n_labels)
+    for size in (1, 7, 200):
+        stats = rng.integers(0, n_labels, (size, 2))  # labels absent from a resample included
+        expected = f1_score(stats[:, 0], stats[:, 1], average="macro",
+                            labels=range(n_labels), zero_division=0)
+        assert macro_f1(stats, n_labels) == pytest.approx(expected, abs=1e-12)
 
 
 def test_ner_span_f1_matches_seqeval_strict():

@@ -1,7 +1,7 @@
 """Turn examples into padded tensors, and model outputs back into strings."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -93,3 +93,24 @@ class Collator:
             seq = seq[: seq.index(eos)] if eos in seq else seq
             preds.append(tuple(self.target_vocab.decode(seq)))
         return preds
+
+
+EVAL_BATCH_SIZE = 128  # examples per forward pass when predicting a whole split
+
+
+def predict_in_batches(predict_batch: Callable[[Sequence[Example]], list],
+                       examples: Sequence[Example], batch_size: int = EVAL_BATCH_SIZE) -> list:
+    """`predict_batch` over length-sorted chunks, results back in the input order.
+
+    Why: one padded batch of a whole split pads every sentence to the longest one and, for
+    translation, decodes until the longest output ends; sorted chunks waste little padding.
+    """
+    if len(examples) <= batch_size:
+        return list(predict_batch(examples))
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].tokens))
+    out: list = [None] * len(examples)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        for i, prediction in zip(chunk, predict_batch([examples[i] for i in chunk]), strict=True):
+            out[i] = prediction
+    return out

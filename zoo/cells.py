@@ -182,7 +182,7 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
             collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
                                 cfg.max_len)
             predictor = make_predictor(model, collator)
-            select = dev[: cfg.dev_limit] if cfg.dev_limit else dev
+            select = dev[: cfg.dev_limit] if cfg.dev_limit else dev  # dev_used, below
             result = train_model(
                 model, collator, train, cfg, seed=spec.seed,
                 dev_score=lambda m: evaluate(spec.task, select, predictor(select), ci=False)
@@ -198,7 +198,10 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     # Runtime variants are evaluated through the runtime they will be served with.
     predictor = (make_predictor(model, collator) if entry.runtime == "torch"
                  else load_predictor(model_dir)[0])
-    dev_metrics = evaluate(spec.task, dev, predictor(dev))
+    # Dev metrics over the same examples that selected the epoch (all of dev unless the
+    # profile set dev_limit to keep smoke runs fast); test is always read whole.
+    dev_used = dev[: cfg.dev_limit] if cfg.dev_limit else dev
+    dev_metrics = evaluate(spec.task, dev_used, predictor(dev_used))
     test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
     describe = getattr(model, "describe", None)
     return TrainedCell(
@@ -207,7 +210,9 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         dev=dev_metrics.values, test=test_metrics.values,
         notes={**test_metrics.notes}, epochs=[asdict(e) for e in epochs],
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
-        params=count_params(model), size_bytes=file_size(weights), extra_metrics=extra,
+        params=count_params(model), size_bytes=file_size(weights),
+        extra_metrics={**extra, "dev/examples": float(len(dev_used)),
+                       "test/examples": float(len(test))},
         curves=curves, model_description=describe() if describe else {},
         test_stats=test_metrics.stats, device=str(device))
 

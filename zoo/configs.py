@@ -35,8 +35,8 @@ class TrainConfig:
     vocab_min_freq: int = 1
     vocab_max_size: int = 30000
     max_len: int = 64  # tokens kept per sentence (longer ones are truncated)
-    # Per-epoch model selection scores the first `dev_limit` dev examples (0 = all); the
-    # final dev metrics and the test read always use the whole splits.
+    # Model selection and the logged dev metrics use the first `dev_limit` dev examples
+    # (0 = all; a speed knob for smoke profiles); the test read always uses the whole split.
     dev_limit: int = 0
 
     def __post_init__(self) -> None:
@@ -148,7 +148,8 @@ PROFILES: dict[str, Profile] = {
         models=tuple(dict.fromkeys(_SMALL_SENTIMENT + _SMALL_NER + _SMALL_TRANSLATION)),
         train_sizes=(0.1, 0.3),
         seeds=(1,),
-        train={"epochs": 3, "patience": 2, "max_train_seconds": 6.0, "dev_limit": 300},
+        train={"epochs": 3, "patience": 2, "max_train_seconds": 6.0, "dev_limit": 300,
+               "pretrain_max_seconds": 15.0},
         smoke=True,
     ),
     "standard": Profile(

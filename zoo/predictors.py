@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from zoo.batching import Collator
+from zoo.batching import Collator, predict_in_batches
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
@@ -36,6 +36,9 @@ class NeuralPredictor:
         return module_device(self.model)
 
     def __call__(self, examples: Sequence[Example]) -> list:
+        return predict_in_batches(self._predict_batch, examples)
+
+    def _predict_batch(self, examples: Sequence[Example]) -> list:
         batch = self.collator(examples, with_gold=False).to(self.device)
         with torch.inference_mode():
             outputs = self.model.predict(batch)  # lists of ints, already on the host

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo.batching import Collator
+from zoo.batching import Collator, predict_in_batches
 from zoo.data.types import Example
 from zoo.device import module_device
 from zoo.errors import ZooError
@@ -226,6 +226,9 @@ class OrtPredictor:
             self.crf = _on_cpu(self.crf).eval()
 
     def __call__(self, examples: Sequence[Example]) -> list:
+        return predict_in_batches(self._predict_batch, examples)
+
+    def _predict_batch(self, examples: Sequence[Example]) -> list:
         batch = self.collator(examples, with_gold=False)
         scores = _run(self.session, batch.ids, batch.mask)  # (B, C) or (B, T, K)
         if not self.tagger:
