@@ -129,3 +129,18 @@ def test_missing_export_is_a_clear_error(tmp_path):
     model, collator, _ = _build("tiny_lstm", "sentiment")
     with pytest.raises(rt.OnnxExportError, match="missing"):
         rt.load_ort_predictor(tmp_path, model, collator, "onnx_q8")
+
+
+def test_concurrent_exports_in_one_process(tmp_path):
+    """The benchmark flow trains cells in a thread pool: exports must not collide."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def export(i: int) -> float:
+        name, task = EXPORTED[i % len(EXPORTED)]
+        model, collator, info = _build(name, task, seed=i)
+        rt.export_onnx(model, collator, tmp_path / f"m{i}", "onnx")
+        return _check(tmp_path / f"m{i}")["float"]["max_abs_diff"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        diffs = list(pool.map(export, range(8)))
+    assert len(diffs) == 8 and max(diffs) <= 1e-3

@@ -22,6 +22,10 @@ def _setup_env() -> None:
     # The ephemeral server migrates a new database on first use: on a busy 2-core machine
     # that can exceed Prefect's 20 s default and abort the run before it starts.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # torch's ONNX exporter prints C++ shape-inference warnings for packed sequences on every
+    # export; the zoo checks each exported graph against the eager model instead (runtime/
+    # onnx.py), so they are noise. Must be set before torch loads (its imports are lazy).
+    os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 
 
 def reference_params(name: str) -> int | None:

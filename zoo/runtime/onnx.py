@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -131,10 +132,15 @@ def _run(session, ids: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
     return session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
 
 
+# torch.onnx.export keeps its state in module globals (and warnings filters are global too):
+# two cells exporting at once in one process (the flow's thread pool) break each other.
+_EXPORT_LOCK = threading.Lock()
+
+
 def _export_float(model: torch.nn.Module, collator: Collator, path: Path) -> None:
     ids, mask = _check_batches(collator, seed=1)[3]  # batch 3, mixed lengths, padded
     out_axes = {0: "batch", 1: "seq"} if _is_tagger(model) else {0: "batch"}
-    with warnings.catch_warnings():
+    with _EXPORT_LOCK, warnings.catch_warnings():
         # The TorchScript exporter warns that it is legacy and traces Python-side checks of
         # pack/pad_packed_sequence; correctness is verified below on other shapes.
         warnings.simplefilter("ignore")
