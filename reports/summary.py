@@ -15,9 +15,9 @@ def summarize(report: Report, registrations: list[Registration], html_path: Path
         rows = {r.model: r for r in s.rows}
         for rec in s.recs:
             row = rows.get(rec.model or "")
-            if rec.n_train and row is None:  # small-data pick: its row is at another size
+            if rec.n_train:  # a data-size pick: its numbers are those at that size
                 row = next((r for r in s.rows_by_size.get(rec.n_train, [])
-                            if r.model == rec.model), None)
+                            if r.model == rec.model), row)
             winners.append({
                 "task": s.task, "dataset": s.dataset, "environment": s.env_label,
                 "scenario": rec.scenario, "alias": rec.alias, "model": rec.model or "",
