@@ -250,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_prepare)
     b = sub.add_parser("bench", help="run a benchmark profile (train, evaluate, measure, report)")
     _add_matrix_args(b)
-    b.add_argument("--parallel", type=int, help="cells trained at once (default: one per core up to 4 cores, then one per 2 cores)")
+    b.add_argument("--parallel", type=int,
+                   help="cells trained at once (default: one per core up to 4 cores, "
+                        "then one per 2 cores)")
     b.add_argument("--runner", choices=["threads", "dask"], default="threads")
     b.add_argument("--dask-address", help="tcp://host:port of an existing Dask scheduler")
     b.add_argument("--quiet", action="store_true", help="logs only, no progress display")
