@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from prefect import flow, get_run_logger, task
+from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from zoo import bench, tracking
@@ -55,6 +56,22 @@ def report_task(experiment: str, out_dir: str | None) -> str:
     return str(path)
 
 
+def submit_bounded(items: list, limit: int, submit) -> list:
+    """`submit(item)` for each item, with at most `limit` futures unfinished at a time.
+
+    Why here and not only in the task runner: a deployment runs the flow with the runner
+    fixed when the module was imported, so the `parallel` parameter must bound it itself.
+    """
+    futures, running = [], []
+    for item in items:
+        while len(running) >= limit:
+            running.remove(next(as_completed(running)))
+        future = submit(item)
+        futures.append(future)
+        running.append(future)
+    return futures
+
+
 def summarize(outcomes: list[CellOutcome]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for o in outcomes:
@@ -89,8 +106,8 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
-    futures = [train_cell_task.submit(spec, exp_id, parent_id, data_mirror, refresh, threads)
-               for spec in cells]
+    futures = submit_bounded(cells, parallel, lambda spec: train_cell_task.submit(
+        spec, exp_id, parent_id, data_mirror, refresh, threads))
     trained = [f.result() for f in futures]
     # Latency is measured only now, one cell at a time, with no training running beside it.
     outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
