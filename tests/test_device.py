@@ -191,3 +191,31 @@ def test_a_gpu_cell_never_reuses_a_cpu_result(monkeypatch):
     monkeypatch.setattr(zoo.cells, "pick_device", lambda: torch.device("cuda", 0))
     on_gpu = zoo.cells.cell_key(spec, "f" * 64, code_version="v1")
     assert on_cpu != on_gpu
+
+
+def test_mixed_precision_is_a_no_op_on_the_cpu():
+    """cfg.amp asks for bfloat16 autocast, which only a CUDA device gets: CPU training is
+    bit-identical with and without it, and the result says it was off."""
+    results = []
+    for amp in (False, True):
+        seed_everything(0)
+        info = info_for("sentiment")
+        model = create_model("tiny_lstm", info)
+        collator = Collator("sentiment", info.vocab, info.labels)
+        cfg = TrainConfig(epochs=2, batch_size=4, amp=amp)
+        result = train_model(model, collator, BY_TASK["sentiment"], cfg, seed=0,
+                             dev_score=lambda m: 0.0)
+        assert result.amp is False
+        results.append({k: v.clone() for k, v in model.state_dict().items()})
+    assert all(torch.equal(results[0][k], results[1][k]) for k in results[0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_mixed_precision_trains_on_cuda():
+    seed_everything(0)
+    info = info_for("ner")
+    model = create_model("tiny_bilstm_crf", info).to(torch.device("cuda", 0))
+    collator = Collator("ner", info.vocab, info.labels)
+    cfg = TrainConfig(epochs=3, batch_size=4, amp=True)
+    result = train_model(model, collator, BY_TASK["ner"], cfg, seed=0, dev_score=lambda m: 0.0)
+    assert result.amp is True and all(e.train_loss == e.train_loss for e in result.epochs)

@@ -190,6 +190,7 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                 on_epoch=on_epoch)
             epochs = result.epochs
             extra = {**extra, "train/hit_time_budget": float(result.hit_time_budget),
+                     "train/amp": float(result.amp),
                      "train/best_epoch": float(result.best_epoch)}
         train_seconds = time.perf_counter() - start
     key = cell_key(spec, data.fingerprint)

@@ -30,6 +30,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     patience: int = 3  # early stopping: epochs without dev improvement
     max_train_seconds: float = 0.0  # wall-clock budget for training; 0 = none
+    # bfloat16 autocast while training on a CUDA device (ignored on the CPU). Off by default:
+    # the float32 path is the one verified on a GPU so far (benchmarks/gpu_smoke.py).
+    amp: bool = False
     # Cap on a model's own pretraining (the ELMo biLM) in seconds; 0 = the model's default.
     pretrain_max_seconds: float = 0.0
     vocab_min_freq: int = 1

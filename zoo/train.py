@@ -56,6 +56,7 @@ class TrainResult:
     seconds: float = 0.0
     stopped_early: bool = False
     hit_time_budget: bool = False
+    amp: bool = False  # whether bfloat16 autocast was on (cfg.amp and a CUDA device)
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
@@ -98,12 +99,15 @@ def train_model(
     """
     seed_everything(seed)
     device = module_device(model)  # read once: the model does not move while it trains
+    # Mixed precision only on a GPU and only when asked: bfloat16 autocast needs no loss
+    # scaling; CPU training always runs in float32.
+    use_amp = cfg.amp and device.type == "cuda"
     rng = random.Random(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lr_lambda(cfg, steps_per_epoch * cfg.epochs))
-    result = TrainResult(best_epoch=0, best_dev_score=-math.inf)
+    result = TrainResult(best_epoch=0, best_dev_score=-math.inf, amp=use_amp)
     best_state = copy.deepcopy(model.state_dict())
     start = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
@@ -115,7 +119,8 @@ def train_model(
             if cfg.max_train_seconds and time.perf_counter() - start > cfg.max_train_seconds:
                 out_of_time = True  # stop mid-epoch; this partial epoch is still scored
                 break
-            loss = model.loss(collator(chunk).to(device))
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+                loss = model.loss(collator(chunk).to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.clip_norm > 0:
