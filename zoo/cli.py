@@ -202,11 +202,26 @@ def cmd_report(args) -> int:
     return 0
 
 
+def ui_guide(uri: str, host: str, port: int, prefect_api: str | None) -> str:
+    """Where to browse what: MLflow for runs, Prefect for flow runs, the report for decisions."""
+    from zoo.tracking import state_dir
+
+    prefect = (f"Prefect UI (flow runs, schedules, report artifacts): "
+               f"{prefect_api.removesuffix('/api')}" if prefect_api else
+               "Prefect UI: none (flows ran on an ephemeral server); for one, run `prefect "
+               "server start --host 127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api")
+    return "\n".join([
+        f"MLflow UI (compare runs) for {uri}: http://{host}:{port}  (Ctrl-C stops it)",
+        prefect,
+        f"Decision guide: {state_dir() / 'report' / 'index.html'} (after `zoo bench` or "
+        "`zoo report`)"])
+
+
 def cmd_ui(args) -> int:
     from zoo.tracking import tracking_uri
 
     uri = tracking_uri()
-    print(f"MLflow UI for {uri}: http://{args.host}:{args.port}  (Ctrl-C stops it)")
+    print(ui_guide(uri, args.host, args.port, os.environ.get("PREFECT_API_URL")))
     os.execvp(sys.executable, [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
                                "--host", args.host, "--port", str(args.port), "--workers", "1"])
     return 0
