@@ -219,3 +219,4 @@ def test_mixed_precision_trains_on_cuda():
     cfg = TrainConfig(epochs=3, batch_size=4, amp=True)
     result = train_model(model, collator, BY_TASK["ner"], cfg, seed=0, dev_score=lambda m: 0.0)
     assert result.amp is True and all(e.train_loss == e.train_loss for e in result.epochs)
+

@@ -7,6 +7,7 @@ so a figure covers the GPU work, not just its launch.
 """
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import subprocess
@@ -137,8 +138,16 @@ def cpu_model() -> str:
 
 
 def git_sha(repo: Path | None = None) -> str:
-    """The checkout's commit (with -dirty when changed), else the package version."""
-    repo = repo or Path(__file__).resolve().parent.parent
+    """The checkout's commit (with -dirty when changed), else the package version.
+
+    Read once per process: the code that runs is what was imported at start, so a commit
+    made while a sweep runs must not relabel its later cells (or change their cache keys).
+    """
+    return _git_sha(repo or Path(__file__).resolve().parent.parent)
+
+
+@functools.lru_cache(maxsize=8)
+def _git_sha(repo: Path) -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, text=True,
                              capture_output=True, timeout=5, check=True).stdout.strip()
