@@ -220,3 +220,27 @@ def test_mixed_precision_trains_on_cuda():
     result = train_model(model, collator, BY_TASK["ner"], cfg, seed=0, dev_score=lambda m: 0.0)
     assert result.amp is True and all(e.train_loss == e.train_loss for e in result.epochs)
 
+
+
+def test_dev_limit_selects_and_reports_on_the_same_dev_subset(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, "cpu")
+    examples = tuple(BY_TASK["sentiment"])
+    data = SimpleNamespace(splits={"train": examples, "dev": examples, "test": examples},
+                           labels=("neg", "pos"), fingerprint="d" * 64)
+    spec = CellSpec("sentiment", "toy", "tiny_lstm", 1.0, 0,
+                    overrides=(("dev_limit", 2), ("epochs", 2)))
+    import zoo.cells
+
+    seen = []  # how many examples each evaluation scored
+    real_evaluate = zoo.cells.evaluate
+
+    def recording_evaluate(task, gold, predictions, ci=True):
+        seen.append(len(gold))
+        return real_evaluate(task, gold, predictions, ci)
+
+    monkeypatch.setattr(zoo.cells, "evaluate", recording_evaluate)
+    cell = train_cell(spec, data, tmp_path / "models")
+    # every per-epoch selection and the final dev read use 2; the one test read uses all
+    assert seen == [2] * (len(seen) - 1) + [len(examples)] and len(seen) >= 3
+    assert cell.extra_metrics["dev/examples"] == 2.0
+    assert cell.extra_metrics["test/examples"] == float(len(examples))

@@ -150,6 +150,9 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     cfg = resolve_train_config(spec)
     train = train_subset(data.splits["train"], spec.train_size, spec.seed)
     dev, test = data.splits["dev"], data.splits["test"]
+    # Model selection and the logged dev metrics use the same examples: all of dev unless the
+    # profile set dev_limit to keep smoke runs fast. Test is always read whole.
+    dev_used = dev[: cfg.dev_limit] if cfg.dev_limit else dev
     info = _data_info(spec, data, train, cfg)
     seed_everything(spec.seed)
     model = create_model(spec.model, info)
@@ -182,10 +185,9 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
             collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
                                 cfg.max_len)
             predictor = make_predictor(model, collator)
-            select = dev[: cfg.dev_limit] if cfg.dev_limit else dev  # dev_used, below
             result = train_model(
                 model, collator, train, cfg, seed=spec.seed,
-                dev_score=lambda m: evaluate(spec.task, select, predictor(select), ci=False)
+                dev_score=lambda m: evaluate(spec.task, dev_used, predictor(dev_used), ci=False)
                 .values[primary],
                 on_epoch=on_epoch)
             epochs = result.epochs
@@ -199,9 +201,6 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     # Runtime variants are evaluated through the runtime they will be served with.
     predictor = (make_predictor(model, collator) if entry.runtime == "torch"
                  else load_predictor(model_dir)[0])
-    # Dev metrics over the same examples that selected the epoch (all of dev unless the
-    # profile set dev_limit to keep smoke runs fast); test is always read whole.
-    dev_used = dev[: cfg.dev_limit] if cfg.dev_limit else dev
     dev_metrics = evaluate(spec.task, dev_used, predictor(dev_used))
     test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
     describe = getattr(model, "describe", None)

@@ -49,12 +49,10 @@ def measure_latency(predict: Predict, examples: Sequence[Example], *, calls: int
     times = np.empty(calls)
     for i in range(calls):
         ex = examples[i % len(examples)]
-        if device is not None:
-            synchronize(device)  # nothing queued from before counts against this call
+        synchronize(device)  # nothing queued from before counts against this call
         t0 = time.perf_counter()
         predict([ex])
-        if device is not None:
-            synchronize(device)  # the call's GPU work is done before the clock is read
+        synchronize(device)  # the call's GPU work is done before the clock is read
         times[i] = (time.perf_counter() - t0) * 1000.0
     p50, p90, p99 = np.percentile(times, [50, 90, 99])
     return LatencyStats(float(p50), float(p90), float(p99), float(times.mean()), calls, warmup)

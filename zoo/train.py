@@ -7,8 +7,8 @@ evaluates exactly the model that dev selected.
 Device: the caller places the model (zoo.cells.train_cell puts it on `pick_device()`) before
 calling `train_model`; the loop moves every batch to the model's device. Float32 by default;
 `TrainConfig.amp` turns on bfloat16 autocast on a CUDA device only (the CPU ignores it), so a
-seeded run repeats on the CPU exactly and on a GPU up to the bits noted in `seed_everything`. PyTorch's default TF32
-settings for cuDNN are left as they are.
+seeded run repeats on the CPU exactly and on a GPU up to the bits noted in `seed_everything`.
+PyTorch's default TF32 settings for cuDNN are left as they are.
 """
 from __future__ import annotations
 
