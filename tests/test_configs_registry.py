@@ -67,5 +67,7 @@ def test_plan_rejects_unknown_names_and_empty_matrix():
 def test_plan_expands_the_matrix():
     cells = plan_cells("quick", datasets="mr", models="tiny_lstm,tfidf_logreg",
                        train_sizes="0.5,100", seeds="1,2")
-    assert len(cells) == 2 * 2 * 2
+    # Two named models plus the sentiment floor (majority_class), which every run includes.
+    assert len(cells) == 3 * 2 * 2
+    assert {c.model for c in cells} == {"tiny_lstm", "tfidf_logreg", "majority_class"}
     assert {c.train_size for c in cells} == {0.5, 100}

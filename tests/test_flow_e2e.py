@@ -26,15 +26,17 @@ def first_run(tmp_path_factory, shared_data_cache):
 
 
 def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
-    assert first_run["counts"] == {"measured": 2}
+    # The two named models plus the sentiment floor, which every run measures.
+    assert first_run["counts"] == {"measured": 3}
     runs = {r["tags"]["model"]: r for r in tracking.load_runs()}
-    assert set(runs) == {"tiny_lstm", "tfidf_logreg"}
+    assert set(runs) == {"tiny_lstm", "tfidf_logreg", "majority_class"}
     for run in runs.values():
         assert run["status"] == "FINISHED"
         m, tags = run["metrics"], run["tags"]
         assert 0.0 <= m["test/accuracy_ci_low"] <= m["test/accuracy"] <= m["test/accuracy_ci_high"]
         assert 0 < m["latency/p50_ms"] <= m["latency/p90_ms"] <= m["latency/p99_ms"]
-        assert m["throughput/examples_per_s"] > 0 and m["size/params"] > 0
+        assert m["throughput/examples_per_s"] > 0 and m["size/bytes"] > 0
+        assert (m["size/params"] == 0) == (tags["family"] == "floor")  # floors learn nothing
         assert m["train/examples"] == 300
         for key in ("dataset", "task", "seed", "data_fingerprint", "config_hash", "git_sha",
                     "torch_version", "threads", "cpu", "protocol"):
@@ -49,5 +51,5 @@ def test_second_run_reuses_finished_cells(first_run):
     from flows.benchmark import benchmark
 
     again = benchmark(**MATRIX)
-    assert again["counts"] == {"cached": 2}
-    assert len(tracking.load_runs()) == 2  # no duplicate runs
+    assert again["counts"] == {"cached": 3}
+    assert len(tracking.load_runs()) == 3  # no duplicate runs

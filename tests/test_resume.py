@@ -68,13 +68,14 @@ def test_sigkill_then_resume(bench_home, tmp_path):
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     after = _cell_runs()
     finished = [r for r in after if r["status"] == "FINISHED"]
-    assert len(finished) == 6, [(r["tags"]["model"], r["status"]) for r in after]
+    # 3 named models + the sentiment floor (majority_class), at 2 sizes.
+    assert len(finished) == 8, [(r["tags"]["model"], r["status"]) for r in after]
     assert not [r for r in after if r["status"] == "RUNNING"]
     # Every cell that had finished training before the kill kept its run: not retrained.
     assert done_before <= {r["run_id"] for r in finished}
     # A cell killed mid-training is closed as KILLED and redone once; nothing is duplicated.
     assert len(after) - len(finished) == len([r for r in after if r["status"] == "KILLED"])
-    assert len({r["tags"]["zoo.cell_key"] for r in finished}) == 6
+    assert len({r["tags"]["zoo.cell_key"] for r in finished}) == 8
     parents = tracking.load_parent_runs()
     assert [p["status"] for p in parents].count("RUNNING") == 0
     assert "KILLED" in [p["status"] for p in parents]

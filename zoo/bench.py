@@ -29,7 +29,7 @@ from zoo.data import get_card, prepare_dataset
 from zoo.errors import ConfigError
 from zoo.evaluate import PRIMARY_METRIC
 from zoo.measure import environment, environment_id
-from zoo.registry import get_entry, list_models
+from zoo.registry import floor_model, get_entry, list_models
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +68,42 @@ def parse_sizes(value) -> list[float | int] | None:
 
 
 def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_sizes=None,
-               seeds=None, overrides: dict | None = None) -> list[CellSpec]:
-    """Expand the matrix; every name is checked before any work starts."""
+               seeds=None, overrides: dict | None = None,
+               include_floors: bool = True) -> list[CellSpec]:
+    """Expand the matrix; every name is checked before any work starts.
+
+    Floors: every planned dataset also gets the trivial floor model of its task
+    (`floor_model(task)`: majority_class, all_o, copy_source) at every planned size and seed,
+    even when the profile or the `models` patterns do not name it, because a floor is
+    measured in every run: it is what "beats the floor" is judged against. Datasets that no
+    requested model runs on are left out, with their floors. It comes after
+    the matched models of its dataset (once, if a pattern matched it too). A matrix is still
+    empty, and an error, when the patterns match no model for any planned dataset. Only
+    tests that need an exact matrix pass `include_floors=False`; the CLI and the flows keep
+    the default.
+    """
     prof = get_profile(profile)
     dataset_names = _split(datasets) or list(prof.datasets)
     patterns = ",".join(_split(models) or list(prof.models))
     sizes = parse_sizes(train_sizes) or list(prof.train_sizes)
     seed_list = [int(s) for s in (_split(seeds) or prof.seeds)]
     override_items = tuple(sorted((overrides or {}).items()))
+    planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
+    if not any(planned.values()):
+        raise ConfigError(f"the matrix is empty: no model matches {patterns!r} for datasets "
+                          f"{', '.join(dataset_names)}; run `zoo models` to see what exists")
     cells = []
-    for name in dataset_names:
+    for name, names in planned.items():
         task = get_card(name).task
-        for model in list_models(patterns, task=task):
+        # A dataset no requested model runs on stays out, floor included: `--models
+        # tfidf_logreg` must not fetch NER and translation data just to measure their floors.
+        if include_floors and names and (floor := floor_model(task)) not in names:
+            names = [*names, floor]
+        for model in names:
             for size in sizes:
                 for seed in seed_list:
                     cells.append(CellSpec(task, name, model, size, seed, profile,
                                           override_items))
-    if not cells:
-        raise ConfigError(f"the matrix is empty: no model matches {patterns!r} for datasets "
-                          f"{', '.join(dataset_names)}; run `zoo models` to see what exists")
     for spec in cells:  # resolve every config now so a bad override fails early
         resolve_train_config(spec)
     return cells

@@ -125,7 +125,9 @@ class Profile:
 
 
 # Model families per task, at "small" size, with the classical baseline of each task and the
-# ONNX Runtime float / int8 twins of the real-time candidates.
+# ONNX Runtime float / int8 twins of the real-time candidates. Each task's trivial floor
+# (majority_class, all_o, copy_source) is not listed: `zoo.bench.plan_cells` adds it to
+# every run of every profile.
 _SMALL_SENTIMENT = ("rnn_small", "gru_small", "lstm_small", "bilstm_small", "lstm_attn_small",
                     "cnn_small", "elmo_frozen_small", "transformer_small", "tfidf_logreg",
                     "bilstm_small_ort", "bilstm_small_ort_q8")

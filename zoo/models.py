@@ -3,6 +3,7 @@ from zoo.baselines import (
     feature_tagger,  # noqa: F401
     lexical,  # noqa: F401
     tfidf,  # noqa: F401
+    trivial,  # noqa: F401
 )
 from zoo.families import (
     attention,  # noqa: F401

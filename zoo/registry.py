@@ -40,6 +40,9 @@ class ModelEntry:
     # twin `base` and differ only in how the trained model is run.
     runtime: str = "torch"
     base: str | None = None
+    # A trivial floor of its task (majority class, all-O, copy-source): measured in every run,
+    # the score every other model of the task must beat significantly.
+    floor: bool = False
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -55,6 +58,7 @@ def register_model(
     train_defaults: Mapping[str, object] | None = None,
     runtime: str = "torch",
     base: str | None = None,
+    floor: bool = False,
 ):
     """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
     unknown = set(tasks) - set(TASKS)
@@ -64,13 +68,15 @@ def register_model(
         raise ValueError(f"model {name!r}: kind must be 'neural' or 'classical'")
     if runtime not in ("torch", "onnx", "onnx_q8"):
         raise ValueError(f"model {name!r}: runtime must be torch, onnx or onnx_q8")
+    if floor and (kind != "classical" or len(tasks) != 1):
+        raise ValueError(f"model {name!r}: a floor is a classical model of exactly one task")
 
     def decorate(builder: Callable[[DataInfo], Any]) -> Callable[[DataInfo], Any]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
         doc = description or (builder.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[name] = ModelEntry(name, family, tasks, kind, builder, doc,
-                                     dict(train_defaults or {}), runtime, base)
+                                     dict(train_defaults or {}), runtime, base, floor)
         return builder
 
     return decorate
@@ -112,3 +118,14 @@ def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
     if task is not None:
         names = [n for n in names if task in _REGISTRY[n].tasks]
     return names
+
+
+def floor_model(task: str) -> str:
+    """The registered floor model of `task`: exactly one per task, else a ConfigError."""
+    _load_families()
+    floors = sorted(n for n, e in _REGISTRY.items() if e.floor and task in e.tasks)
+    if len(floors) != 1:
+        found = ", ".join(floors) or "none"
+        raise ConfigError(f"task {task!r} needs exactly one registered floor model "
+                          f"(found: {found})")
+    return floors[0]

@@ -74,7 +74,8 @@ def test_benchmark_deployment_end_to_end(healthy, experiment):
     state = team.wait(run_id, timeout=420)
     assert state["type"] == "COMPLETED", f"{state}\n{team.logs(run_id)[-3000:]}"
 
-    cells = _check_cells(team, experiment, {"tiny_lstm", "tfidf_logreg"})
+    # The named models plus the sentiment floor, which every run measures.
+    cells = _check_cells(team, experiment, {"tiny_lstm", "tfidf_logreg", "majority_class"})
     # The flow ran the deployment's entrypoint with the run's parameters on the worker.
     run = team.flow_run(run_id)
     assert run["parameters"]["profile"] == "quick" and run["parameters"]["models"]
