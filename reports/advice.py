@@ -13,6 +13,7 @@ from reports.curves import Crossover
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.significance import Comparison
+from reports.usable import is_classical, is_usable, markers, not_usable_text
 
 Compare = Callable[[Row, Row], Comparison]
 RUNTIME_LABEL = {"onnx": "ONNX Runtime (float)", "onnx_q8": "ONNX Runtime int8",
@@ -91,39 +92,69 @@ def quantization(rows: Sequence[Row], compare: Compare) -> list[QuantRow]:
 @dataclass(frozen=True)
 class Advice:
     claim: str
-    verdict: str  # agrees | disagrees | no significant difference | mixed
+    verdict: str  # agrees | disagrees | inconclusive
     evidence: str
+    reason: str = ""  # why inconclusive ("" otherwise)
+
+    @property
+    def label(self) -> str:
+        """'agrees', or 'inconclusive: elmo_frozen_small time-capped'."""
+        return f"{self.verdict}: {self.reason}" if self.reason else self.verdict
 
 
-def _versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int, str]:
-    """+1: `better` is significantly ahead; 0: no significant difference; -1: behind."""
+def marked(row: Row, metric: str) -> str:
+    """'78.3 (1 seed)': a number with the markers of what it rests on."""
+    marks = markers(row)
+    return fmt.points(row.q(metric)) + (f" ({', '.join(marks)})" if marks else "")
+
+
+def _needs(rows: Sequence[Row]) -> str:
+    """'' when every needed row is usable, else 'elmo_small time-capped; ...'."""
+    return "; ".join(not_usable_text(r) for r in rows if not is_usable(r))
+
+
+def _inconclusive(claim: str, reason: str, evidence: str = "") -> Advice:
+    return Advice(claim, "inconclusive", evidence or f"Inconclusive: {reason}.", reason)
+
+
+def _versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int | None, str]:
+    """+1: `better` is significantly ahead; 0: no significant difference; -1: behind;
+    None: the difference could not be tested."""
     result = compare(better, worse)
     gap = better.q(metric) - worse.q(metric)
-    text = (f"{better.model} {fmt.points(better.q(metric))} vs {worse.model} "
-            f"{fmt.points(worse.q(metric))} at {fmt.count(better.n_train)} examples")
+    text = (f"{better.model} {marked(better, metric)} vs {worse.model} "
+            f"{marked(worse, metric)} at {fmt.count(better.n_train)} examples")
     if result.significant is None:
-        return (1 if gap > 0 else -1 if gap < 0 else 0), text + " (untested)"
+        return None, text + " (untested)"
     if not result.significant:
         return 0, text + " (no significant difference)"
     return (1 if gap > 0 else -1), text
 
 
-def _verdict(scores: Sequence[int]) -> str:
+def _verdict(scores: Sequence[int | None]) -> tuple[str, str]:
+    """(verdict, reason when inconclusive)."""
+    if any(s is None for s in scores):
+        return "inconclusive", "a difference could not be tested"
     if all(s > 0 for s in scores):
-        return "agrees"
+        return "agrees", ""
     if all(s == 0 for s in scores):
-        return "no significant difference"
+        return "inconclusive", "no significant difference"
     if not any(s > 0 for s in scores):
-        return "disagrees"
-    return "mixed"
+        return "disagrees", ""
+    return "inconclusive", "mixed results"
 
 
 def _pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
                  metric: str) -> Advice | None:
     if not pairs:
         return None
+    blocked = _needs([r for pair in pairs for r in pair])
     results = [_versus(compare, a, b, metric) for a, b in pairs]
-    return Advice(claim, _verdict([s for s, _ in results]), "; ".join(t for _, t in results) + ".")
+    evidence = "; ".join(t for _, t in results) + "."
+    if blocked:
+        return _inconclusive(claim, blocked, evidence)
+    verdict, reason = _verdict([s for s, _ in results])
+    return Advice(claim, verdict, evidence, reason)
 
 
 def _named_pairs(rows: Sequence[Row], metric: str, make_other: Callable[[str], str | None],
@@ -138,28 +169,54 @@ def _named_pairs(rows: Sequence[Row], metric: str, make_other: Callable[[str], s
     return out
 
 
+def _floor(row: Row) -> bool:
+    return bool(row.usability and row.usability.floor)
+
+
+def _best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: Compare,
+               metric: str) -> Advice:
+    """The best of `ours` against the best of `theirs`; inconclusive when a model that
+    leads its side (or would, by mean) is not usable."""
+    a = max(ours, key=lambda r: r.q(metric))
+    b = max(theirs, key=lambda r: r.q(metric))
+    return _pairs_claim(claim, [(a, b)], compare, metric)
+
+
 def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
              compare: Compare, quant: Sequence[QuantRow], recs: Sequence[Recommendation],
              crossings: Sequence[Crossover]) -> list[Advice]:
+    """Each claim ends as agrees / disagrees / inconclusive (with the reason). A claim is
+    inconclusive whenever a model it needs is not usable (unconverged, time-capped, at the
+    floor). The floor models are never evidence for or against a claim."""
+    full = [r for r in full if not _floor(r)]
+    small = [r for r in small if not _floor(r)]
     out: list[Advice | None] = []
     # "ELMo for small data": does a contextual-embedding model lead with the least data?
     elmo = [r for r in small if "elmo" in r.family.lower() and r.q(metric) is not None]
     others = [r for r in small if "elmo" not in r.family.lower() and r.q(metric) is not None]
     if elmo and others and small and small[0].n_train != (full[0].n_train if full else None):
-        best_elmo = max(elmo, key=lambda r: r.q(metric))
-        best_other = max(others, key=lambda r: r.q(metric))
-        out.append(_pairs_claim("ELMo-style contextual embeddings are the choice for small "
-                                "data.", [(best_elmo, best_other)], compare, metric))
+        out.append(_best_pair("ELMo-style contextual embeddings are the choice for small "
+                              "data.", elmo, others, compare, metric))
     # "Quantized LSTM for real time": does an int8 variant win the tightest budget?
     q8 = [q for q in quant if q.runtime == "onnx_q8"]
-    budget_recs = [r for r in recs if r.alias.startswith("best-under-") and r.model]
+    budget_recs = [r for r in recs if r.alias.startswith("best-under-")]
     if q8 and budget_recs:
+        claim = "A quantized (int8) LSTM is the choice for real-time use."
         tight = budget_recs[0]
         names = {q.variant for q in q8}
         gains = "; ".join(f"{q.variant}: {q.verdict}" for q in q8)
-        verdict = "agrees" if tight.model in names else "disagrees"
-        out.append(Advice("A quantized (int8) LSTM is the choice for real-time use.", verdict,
-                          f"{tight.scenario}: {tight.model}. Int8 against float: {gains}."))
+        by_model = {r.model: r for r in full}
+        blocked = _needs([by_model[n] for n in sorted(names) if n in by_model])
+        if tight.model is None:
+            out.append(_inconclusive(claim, f"no usable model for {tight.scenario}",
+                                     f"{tight.evidence} Int8 against float: {gains}."))
+        elif blocked and tight.model not in names:
+            out.append(_inconclusive(claim, blocked, f"{tight.scenario}: {tight.model}. "
+                                     f"Int8 against float: {gains}."))
+        else:
+            verdict = "agrees" if tight.model in names else "disagrees"
+            out.append(Advice(claim, verdict,
+                              f"{tight.scenario}: {tight.model}. Int8 against float: {gains}."))
     out.append(_pairs_claim(
         "Bidirectional encoders beat unidirectional ones.",
         _named_pairs(full, metric, lambda m: m[2:] if m.startswith("bi") else None), compare, metric))
@@ -174,20 +231,28 @@ def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
         compare, metric))
     linear = [r for r in small if r.family == "tfidf" and r.q(metric) is not None]
     neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
-              and r.q(metric) is not None]
+              and not is_classical(r.family) and r.q(metric) is not None]
     if linear and neural and len({r.n_train for r in (*small, *full)}) > 1:
-        out.append(_pairs_claim(
+        out.append(_best_pair(
             "With little labelled data a linear TF-IDF model beats neural networks.",
-            [(max(linear, key=lambda r: r.q(metric)), max(neural, key=lambda r: r.q(metric)))],
-            compare, metric))
-    transformer = {r.model for r in full if "transformer" in r.family.lower()}
-    recurrent = {r.model for r in full if r.family.lower() in ("lstm", "bilstm", "gru")}
-    hungry = [c for c in crossings if c.large_data_winner in transformer
-              and c.small_data_winner in recurrent and not c.within_noise]
+            linear, neural, compare, metric))
+    transformer = [r for r in full if "transformer" in r.family.lower()]
+    recurrent = [r for r in full if r.family.lower() in ("lstm", "bilstm", "gru")]
     if transformer and recurrent and len({r.n_train for r in (*small, *full)}) > 1:
+        claim = "Transformers need more data than LSTMs."
+        ok_t = {r.model for r in transformer if is_usable(r)}
+        ok_r = {r.model for r in recurrent if is_usable(r)}
+        hungry = [c for c in crossings if c.large_data_winner in ok_t
+                  and c.small_data_winner in ok_r and not c.within_noise]
         text = ("; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
                           f"{c.large_data_winner}" for c in hungry)
                 or "no crossover where a recurrent model leads with less data")
-        out.append(Advice("Transformers need more data than LSTMs.",
-                          "agrees" if hungry else "disagrees", text + "."))
+        blocked = _needs([*transformer, *recurrent])
+        if hungry:
+            out.append(Advice(claim, "agrees", text + "."))
+        elif blocked:
+            out.append(_inconclusive(claim, f"no crossover among usable models ({blocked})",
+                                     text + "."))
+        else:
+            out.append(Advice(claim, "disagrees", text + "."))
     return [a for a in out if a is not None]

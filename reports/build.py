@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from reports import advice, curves, ranking, recommend, regressions, significance
+from reports import advice, curves, ranking, recommend, regressions, significance, usable
 from reports.runs import (
     QUALITY,
     SMOKE_PROFILES,
@@ -81,6 +81,27 @@ class Section:
     def n_full(self) -> int:
         return self.sizes[-1] if self.sizes else 0
 
+    def pick(self, rec: recommend.Recommendation) -> ranking.Row | None:
+        """The row a recommendation rests on (at its own training size)."""
+        if not rec.model:
+            return None
+        rows = self.rows_by_size.get(rec.n_train or self.n_full) or self.rows
+        return next((r for r in rows if r.model == rec.model),
+                    next((r for r in self.rows if r.model == rec.model), None))
+
+    @property
+    def floor(self) -> ranking.Row | None:
+        return floor_row(self.rows)
+
+    @property
+    def size_range(self) -> str:
+        """'800–8,000 training examples' (this section's own sizes)."""
+        if not self.sizes:
+            return "no training size"
+        if len(self.sizes) == 1:
+            return f"{self.sizes[0]:,} training examples"
+        return f"{self.sizes[0]:,}–{self.sizes[-1]:,} training examples"
+
 
 @dataclass
 class Report:
@@ -102,6 +123,28 @@ class Report:
     n_runs: int
     run_urls: dict[str, str]
     cells: dict[str, Cell]  # every run by id
+    stop_counts: dict[str, int] = field(default_factory=dict)  # current cells by stop state
+
+
+def stop_counts(current: Sequence[Cell]) -> dict[str, int]:
+    """Current cells by how they stopped: converged, time-capped, epoch cap (still
+    improving), not converged for another reason, unknown (older runs)."""
+    out = {"converged": 0, "time_cap": 0, "epoch_cap": 0, "still_improving": 0,
+           "unknown": 0, "other": 0}
+    for c in current:
+        stop = usable.run_stop(c.model, c.family, c.tags, c.metrics)
+        if stop.stop_reason == "epoch_cap":
+            out["epoch_cap"] += 1
+            out["still_improving"] += bool(stop.still_improving)
+        if stop.converged:
+            out["converged"] += 1
+        elif stop.stop_reason == "time_cap":
+            out["time_cap"] += 1
+        elif stop.stop_reason == "unknown":
+            out["unknown"] += 1
+        elif stop.stop_reason != "epoch_cap":
+            out["other"] += 1
+    return out
 
 
 def when(ms: int | None) -> str:
@@ -185,9 +228,43 @@ def tie_basis_text(bases: set[str]) -> str:
     return "none"
 
 
+def assess_rows(rows: Sequence[ranking.Row], cells: Mapping[str, Cell],
+                compare: Callable[[ranking.Row, ranking.Row], Comparison],
+                ) -> list[ranking.Row]:
+    """Attach each row's `Usability`: its seeds' stop reasons, and the leaderboard's own
+    comparison against the floor row of the same size (when one was measured)."""
+    floor = next((r for r in rows if usable.is_floor(r.model, r.family)), None)
+    out = []
+    for row in rows:
+        stops = [usable.run_stop(c.model, c.family, c.tags, c.metrics)
+                 for c in (cells[run] for run in row.run_ids if run in cells)]
+        is_floor = usable.is_floor(row.model, row.family)
+        versus = compare(row, floor) if floor is not None and not is_floor else None
+        out.append(replace(row, usability=usable.assess(stops, floor=is_floor,
+                                                        versus_floor=versus)))
+    return out
+
+
 def _rank(rows: Sequence[ranking.Row], comparator: Comparator) -> list[ranking.Row]:
+    """Usable rows get ranks (tie groups); the others follow, unranked, with their reason."""
     rows = [comparator.with_bootstrap_ci(r) for r in rows]
-    return ranking.rank_tie_groups(rows, comparator.metric, comparator)
+    rows = assess_rows(rows, comparator.cells, comparator)
+    good = [r for r in rows if usable.is_usable(r)]
+    rest = [replace(r, rank=None, tie_ref=None, tie=None)
+            for r in ranking.sort_rows([r for r in rows if not usable.is_usable(r)],
+                                       comparator.metric)]
+    return ranking.rank_tie_groups(good, comparator.metric, comparator) + rest
+
+
+def usable_pareto(rows: Sequence[ranking.Row], metric: str) -> list[ranking.Row]:
+    """The Pareto front among usable rows; unusable rows are neither on it nor dominated."""
+    marked = {r.model: r for r in ranking.pareto([r for r in rows if usable.is_usable(r)],
+                                                  metric)}
+    return [marked.get(r.model) or replace(r, pareto=None, dominated_by=None) for r in rows]
+
+
+def floor_row(rows: Sequence[ranking.Row]) -> ranking.Row | None:
+    return next((r for r in rows if r.usability and r.usability.floor), None)
 
 
 def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
@@ -197,16 +274,20 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     comparator = Comparator(metric, {c.run_id: c for c in cells}, stats)
     sizes = sorted({c.n_train or 0 for c in cells})
     by_size = {n: _rank(ranking.aggregate(cells, task, n), comparator) for n in sizes}
-    full = ranking.pareto(by_size[sizes[-1]], metric) if sizes else []
+    full = usable_pareto(by_size[sizes[-1]], metric) if sizes else []
     small = by_size[sizes[0]] if sizes else []
     learning = curves.learning_curves(cells, metric)
     found = curves.crossovers(learning)
-    recs = recommend.recommendations(full, small, metric)
+    recs = recommend.recommendations(full, small, metric, where=dataset)
     quant = advice.quantization(full, comparator)
     checks = advice.textbook(task, metric, full, small, comparator, quant, recs, found)
     at_full = {r.model for r in full}
     warnings = []
     profiles = sorted({c.profile for c in cells})
+    if full and floor_row(full) is None:
+        warnings.append("No floor model (majority class, all-O, copy-source) was measured at "
+                        f"{sizes[-1]:,} examples, so 'above the floor' could not be checked "
+                        "here; only convergence decides which models are usable.")
     if len(profiles) > 1:
         warnings.append(f"These runs come from several profiles ({', '.join(profiles)}), i.e. "
                         "different training budgets; the newest run of each cell is shown.")
@@ -285,7 +366,7 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         missing=missing_cells(cells, planned),
         changes=regressions.changes(cells), warnings=warnings, n_runs=len(cells),
         run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
-        cells={c.run_id: c for c in cells})
+        cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current))
 
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:

@@ -118,15 +118,24 @@ def _y_label(metric: str) -> str:
     return f"{LABEL.get(metric, metric)}" + (f" ({unit})" if unit else "") + ", test"
 
 
+def _is_floor(r: Row) -> bool:
+    return bool(r.usability and r.usability.floor)
+
+
 def pareto_chart(rows: Sequence[Row], metric: str, ident: str) -> Markup | None:
-    """Quality (mean, ± sd bars) against p90 batch-1 latency; the front as a staircase."""
+    """Quality (mean, ± sd bars) against p90 batch-1 latency; the front as a staircase;
+    the task's floor model as a horizontal reference line marked "floor"."""
+    floor = next((r for r in rows if _is_floor(r) and r.q(metric) is not None), None)
     pts = [r for r in rows if r.q(metric) is not None and r.latency_p90 is not None
-           and r.latency_p90 > 0]
+           and r.latency_p90 > 0 and not _is_floor(r)]
     if not pts:
         return None
     lat = [r.latency_p90 for r in pts]
     lows = [r.q(metric) - (r.quality[metric].sd or 0) for r in pts]
     highs = [r.q(metric) + (r.quality[metric].sd or 0) for r in pts]
+    if floor is not None:
+        lows.append(floor.q(metric))
+        highs.append(floor.q(metric))
     x = Axis(min(lat), max(lat), (LEFT, W - RIGHT), log=max(lat) / min(lat) >= 8)
     y = Axis(min(lows), max(highs), (H - BOTTOM, TOP), log=False)
     front = sorted((r for r in pts if r.pareto), key=lambda r: r.latency_p90)
@@ -135,6 +144,13 @@ def pareto_chart(rows: Sequence[Row], metric: str, ident: str) -> Markup | None:
     out = _frame(f"{LABEL.get(metric, metric)} against p90 latency", desc, ident, x, y,
                  "p90 latency, batch 1 (ms" + (", log scale)" if x.log else ")"),
                  _y_label(metric))
+    if floor is not None:
+        fy = _num(y(floor.q(metric)))
+        out.append(f'<g class="floor"><title>{escape(f"floor: {floor.model} {fmt.points(floor.q(metric))}")}'
+                   f'</title><line x1="{LEFT}" x2="{W - RIGHT}" y1="{fy}" y2="{fy}" '
+                   f'stroke="#b00020" stroke-width="1.5" stroke-dasharray="8 4"/>'
+                   f'<text x="{W - RIGHT + 7}" y="{fy}" dy="4" class="lbl" fill="#b00020">'
+                   f'floor ({escape(_short(floor.model, 14))})</text></g>')
     if front:
         path = [f"M{_num(x(front[0].latency_p90))},{_num(y(front[0].q(metric)))}"]
         for cur in front[1:]:
@@ -147,7 +163,10 @@ def pareto_chart(rows: Sequence[Row], metric: str, ident: str) -> Markup | None:
         px, py = x(r.latency_p90), y(r.q(metric))
         sd = r.quality[metric].sd
         on_front = bool(r.pareto)
-        status = "on the Pareto front" if on_front else f"dominated by {r.dominated_by}"
+        if r.usability and not r.usability.usable:
+            status = f"not usable: {r.usability.reason}"
+        else:
+            status = "on the Pareto front" if on_front else f"dominated by {r.dominated_by}"
         tip = (f"{r.model}: {fmt.quality(r.quality[metric], metric)}, p90 "
                f"{fmt.ms(r.latency_p90)} ms, {status}")
         out.append(f'<g class="point{" pareto" if on_front else " dominated"}"><title>'
@@ -156,7 +175,7 @@ def pareto_chart(rows: Sequence[Row], metric: str, ident: str) -> Markup | None:
             out.append(f'<line x1="{_num(px)}" x2="{_num(px)}" y1="{_num(y(r.q(metric) - sd))}" '
                        f'y2="{_num(y(r.q(metric) + sd))}" stroke="#666"/>')
         fill = "#0b6e4f" if on_front else "#fff"
-        stroke = "#0b6e4f" if on_front else "#777"
+        stroke = "#0b6e4f" if on_front else "#777" if r.pareto is False else "#c9c9c9"
         out.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="5" fill="{fill}" '
                    f'stroke="{stroke}" stroke-width="2"/>')
         ly = labels[i]

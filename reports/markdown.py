@@ -14,7 +14,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from reports import fmt
 from reports.build import Report, when
 from reports.curves import curve_at
+from reports.recommend import glance_label
 from reports.registry import Registration
+from reports.usable import markers
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 
@@ -60,8 +62,8 @@ def markdown_environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(code=code, block=block, md=lambda v: MdSafe(escape_md(v)))
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, TIE_RULES=TIE_RULES,
-                       when_text=when,
-                       curve_at=curve_at)
+                       when_text=when, curve_at=curve_at, markers=markers,
+                       glance_label=glance_label)
     return env
 
 

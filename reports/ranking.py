@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from reports.runs import QUALITY, Cell, primary_metric, size_key
 from reports.significance import Comparison
+from reports.usable import Usability
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Row:
     pareto: bool | None = None  # None: latency or quality missing
     dominated_by: str | None = None
     run_scores: dict[str, float] = field(default_factory=dict)  # run id -> primary, points
+    usability: Usability | None = None  # None: not assessed (counts as usable)
 
     def q(self, metric: str) -> float | None:
         stat = self.quality.get(metric)

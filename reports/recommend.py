@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from reports import fmt
 from reports.ranking import Row, representative_run, tie_group, within_points
+from reports.usable import is_usable, not_usable_text
 
 BUDGETS_MS = (1.0, 5.0, 20.0)
 WITHIN_POINTS = 1.0
@@ -56,16 +57,33 @@ def _tie_note(rows: Sequence[Row], model: str) -> str:
     return f" Statistically tied with {', '.join(tied)}."
 
 
+def usable_rows(rows: Sequence[Row]) -> list[Row]:
+    """Only usable evidence decides: converged and significantly above the floor."""
+    return [r for r in rows if is_usable(r)]
+
+
+def nothing_usable(rows: Sequence[Row], metric: str, where: str = "") -> str:
+    """'No converged model above the floor on wnut16 (lstm_small time-capped; ...).'"""
+    left = [r for r in rows if not is_usable(r) and r.q(metric) is not None
+            and not (r.usability and r.usability.floor)]
+    why = "; ".join(not_usable_text(r) for r in left[:4]) + ("; …" if len(left) > 4 else "")
+    return (f"No converged model above the floor{f' on {where}' if where else ''}"
+            + (f" ({why})." if why else "."))
+
+
 def _best(rows: Sequence[Row], metric: str) -> Row | None:
-    ranked = [r for r in rows if r.q(metric) is not None]
+    ranked = [r for r in usable_rows(rows) if r.q(metric) is not None]
     return max(ranked, key=lambda r: (r.q(metric), -(r.latency_p90 or 0), r.model),
                default=None)
 
 
-def best_quality(rows: Sequence[Row], metric: str) -> Recommendation:
+def best_quality(rows: Sequence[Row], metric: str, where: str = "") -> Recommendation:
     best = _best(rows, metric)
     scenario = "Best quality, no constraint"
     if best is None:
+        if any(r.q(metric) is not None for r in rows):
+            return Recommendation("best-quality", scenario, None, None, None,
+                                  nothing_usable(rows, metric, where))
         return Recommendation("best-quality", scenario, None, None, None,
                               "No model has a quality value at this size.")
     tied = [r for r in tie_group(rows, best.model) if r.latency_p90 is not None]
@@ -79,18 +97,24 @@ def best_quality(rows: Sequence[Row], metric: str) -> Recommendation:
                           best.n_train, text, _tied(rows, best.model))
 
 
-def under_budget(rows: Sequence[Row], metric: str, budget: float) -> Recommendation:
+def under_budget(rows: Sequence[Row], metric: str, budget: float,
+                 where: str = "") -> Recommendation:
     scenario = f"Best under {budget:g} ms p90 (batch 1)"
-    timed = [r for r in rows if r.latency_p90 is not None and r.q(metric) is not None]
+    measured = [r for r in rows if r.latency_p90 is not None and r.q(metric) is not None]
+    timed = usable_rows(measured)
     fits = [r for r in timed if r.latency_p90 <= budget]
     alias = budget_alias(budget)
-    if not timed:
+    if not measured:
         return Recommendation(alias, scenario, None, None, None, "No latency was measured.")
+    if not timed:
+        return Recommendation(alias, scenario, None, None, None,
+                              nothing_usable(rows, metric, where))
     if not fits:
         fastest = min(timed, key=lambda r: r.latency_p90)
         return Recommendation(alias, scenario, None, None, None,
-                              f"No measured model has p90 ≤ {budget:g} ms on this machine; "
-                              f"the fastest is {describe(fastest, metric)}.")
+                              f"No model above the floor fits {budget:g} ms p90 on this "
+                              f"machine; the fastest usable one needs "
+                              f"{fmt.ms(fastest.latency_p90)} ms: {describe(fastest, metric)}.")
     pick = _best(fits, metric)
     overall = _best(timed, metric)
     text = f"{describe(pick, metric)}."
@@ -106,20 +130,26 @@ def under_budget(rows: Sequence[Row], metric: str, budget: float) -> Recommendat
                           text, _tied(rows, pick.model))
 
 
-def data_size(small: Sequence[Row], full: Sequence[Row], metric: str,
+def data_size(small: Sequence[Row], full: Sequence[Row], metric: str, where: str = "",
               ) -> tuple[Recommendation, Recommendation]:
     """(best with the smallest measured training set, best with all data)."""
     full_best = _best(full, metric)
     n_full = full_best.n_train if full_best else None
     all_scenario = f"Best with all data ({fmt.count(n_full)} examples)"
     all_rec = Recommendation("best-all-data", all_scenario, None, None, None,
-                             "No model has a quality value.")
+                             nothing_usable(full, metric, where)
+                             if any(r.q(metric) is not None for r in full)
+                             else "No model has a quality value.")
     if full_best:
         all_rec = Recommendation(
             "best-all-data", all_scenario, full_best.model, representative_run(full_best),
             n_full, f"{describe(full_best, metric, speed=False)}.{_tie_note(full, full_best.model)}",
             _tied(full, full_best.model))
     small_best = _best(small, metric)
+    small_n = {r.n_train for r in small} - {n_full, None}
+    if small_best is None and small_n and any(r.q(metric) is not None for r in small):
+        return Recommendation("best-small-data", "Best with little data", None, None, None,
+                              nothing_usable(small, metric, where)), all_rec
     if small_best is None or small_best.n_train == n_full:
         return Recommendation("best-small-data", "Best with little data", None, None, None,
                               "Only one training-set size was measured, so there is no "
@@ -136,12 +166,16 @@ def data_size(small: Sequence[Row], full: Sequence[Row], metric: str,
 
 
 def smallest_within(rows: Sequence[Row], metric: str,
-                    points: float = WITHIN_POINTS) -> Recommendation:
+                    points: float = WITHIN_POINTS, where: str = "") -> Recommendation:
     unit = "point" if points == 1 else "points"
     scenario = f"Smallest model within {points:g} {unit} of the best"
     alias = f"smallest-within-{points:g}pt".replace(".", "p")
     best = _best(rows, metric)
-    close = [r for r in within_points(rows, metric, points) if r.size_bytes is not None]
+    close = [r for r in within_points(usable_rows(rows), metric, points)
+             if r.size_bytes is not None]
+    if best is None and any(r.q(metric) is not None for r in rows):
+        return Recommendation(alias, scenario, None, None, None,
+                              nothing_usable(rows, metric, where))
     if best is None or not close:
         return Recommendation(alias, scenario, None, None, None, "No size on disk was logged.")
     pick = min(close, key=lambda r: (r.size_bytes, r.params or 0, -r.q(metric), r.model))
@@ -159,11 +193,28 @@ def smallest_within(rows: Sequence[Row], metric: str,
 
 
 def recommendations(full: Sequence[Row], small: Sequence[Row], metric: str,
-                    budgets: Sequence[float] = BUDGETS_MS) -> list[Recommendation]:
-    little, everything = data_size(small, full, metric)
-    return [best_quality(full, metric),
-            *(under_budget(full, metric, b) for b in budgets),
-            little, everything, smallest_within(full, metric)]
+                    budgets: Sequence[float] = BUDGETS_MS, where: str = "",
+                    ) -> list[Recommendation]:
+    """Every pick comes from usable rows only; where none qualifies the card says why."""
+    little, everything = data_size(small, full, metric, where)
+    return [best_quality(full, metric, where),
+            *(under_budget(full, metric, b, where) for b in budgets),
+            little, everything, smallest_within(full, metric, where=where)]
+
+
+GLANCE_LABELS = {"best-quality": "Best quality", "best-small-data": "Little data",
+                 "best-all-data": "All data"}
+
+
+def glance_label(alias: str) -> str:
+    """A column header that holds for every task: 'Best quality', 'p90 ≤ 5 ms'..."""
+    if alias in GLANCE_LABELS:
+        return GLANCE_LABELS[alias]
+    if alias.startswith("best-under-"):
+        return f"p90 ≤ {alias[len('best-under-'):-2].replace('p', '.')} ms"
+    if alias.startswith("smallest-within-"):
+        return f"Smallest within {alias[len('smallest-within-'):-2].replace('p', '.')} pt"
+    return alias
 
 
 # ---- decision tree: task -> data size -> latency budget -> model ---------------------------
@@ -175,6 +226,7 @@ class Leaf:
     quality: float | None
     p90: float | None
     note: str = ""
+    seeds: int = 0  # of the pick: 1 gets a "1 seed" marker
 
     @property
     def label(self) -> str:
@@ -199,19 +251,22 @@ class Branch:
 
 
 def _leaf(rows: Sequence[Row], metric: str, budget: float | None) -> Leaf:
+    good = [r for r in usable_rows(rows) if r.q(metric) is not None]
     if budget is None:
-        fits = [r for r in rows if r.q(metric) is not None]
+        fits = good
     else:
-        fits = [r for r in rows if r.q(metric) is not None and r.latency_p90 is not None
-                and r.latency_p90 <= budget]
+        fits = [r for r in good if r.latency_p90 is not None and r.latency_p90 <= budget]
     pick = _best(fits, metric)
     if pick is None:
-        timed = [r for r in rows if r.latency_p90 is not None]
+        if not good:
+            return Leaf((budget,), None, None, None, "no converged model above the floor")
+        timed = [r for r in good if r.latency_p90 is not None]
         fastest = min(timed, key=lambda r: r.latency_p90, default=None)
-        note = (f"nothing measured fits; fastest {fastest.model} at "
+        note = (f"no usable model fits; the fastest usable one, {fastest.model}, needs "
                 f"{fmt.ms(fastest.latency_p90)} ms") if fastest else "no latency measured"
         return Leaf((budget,), None, None, None, note)
-    return Leaf((budget,), pick.model, pick.q(metric), pick.latency_p90)
+    return Leaf((budget,), pick.model, pick.q(metric), pick.latency_p90,
+                seeds=len(pick.seeds))
 
 
 def _merge(leaves: Sequence[Leaf]) -> tuple[Leaf, ...]:
@@ -220,7 +275,8 @@ def _merge(leaves: Sequence[Leaf]) -> tuple[Leaf, ...]:
         if out and out[-1].model == leaf.model and leaf.model is not None:
             prev = out[-1]
             # The looser budget's pick is the same model: one leaf covers both budgets.
-            out[-1] = Leaf(prev.budgets + leaf.budgets, prev.model, prev.quality, prev.p90)
+            out[-1] = Leaf(prev.budgets + leaf.budgets, prev.model, prev.quality, prev.p90,
+                           seeds=prev.seeds)
         else:
             out.append(leaf)
     return tuple(out)

@@ -3,12 +3,16 @@ register it with a self-explaining alias (`models:/nlp-zoo-sentiment-mr@best-und
 
 Only the dataset's newest environment is registered (its latency budgets are current). A
 model whose folder is not on this machine is listed as skipped, never silently dropped.
+Recommendations come from usable rows only (converged, above the floor); a scenario with no
+usable pick registers nothing, and an alias of that name left from an earlier report is
+deleted (status "removed"), never left pointing at a stale pick.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
 from pathlib import Path
 
 from reports.build import Report
@@ -46,7 +50,7 @@ def pip_requirements(runtime: str) -> list[str]:
     out = []
     for dist in BASE_REQUIREMENTS + (ONNX_REQUIREMENTS if runtime != "torch" else ()):
         try:
-            out.append(f"{dist}=={version(dist).split('+')[0]}")
+            out.append(f"{dist}=={dist_version(dist).split('+')[0]}")
         except PackageNotFoundError:
             out.append(dist)
     return out
@@ -78,7 +82,8 @@ def register_recommended_models(report: Report, experiment_id: str | None) -> li
     from zoo import tracking
 
     plans = planned(report)
-    if not plans or experiment_id is None:
+    names = managed_names(report)
+    if experiment_id is None or not (plans or names):
         return plans
     done: dict[tuple[str, str], Registration] = {}
     out = []
@@ -90,15 +95,64 @@ def register_recommended_models(report: Report, experiment_id: str | None) -> li
         out.append(Registration(plan.task, plan.dataset, plan.alias, plan.scenario, plan.model,
                                 plan.run_id, plan.name, first.status, first.version,
                                 first.reason))
-    for name in sorted({r.name for r in out}):
+    for name in sorted({r.name for r in out} | set(names)):
         aliases = {r.alias: r.version for r in out if r.name == name and r.version}
-        if aliases:
-            try:
-                tracking.set_model_aliases(name, aliases, MANAGED_PREFIXES)
-            except Exception as exc:  # noqa: BLE001  registry errors must not cost the report
-                out = [_failed(r, f"setting aliases failed: {exc}") if r.name == name else r
-                       for r in out]
+        try:
+            removed = sync_aliases(_registry_client(tracking), name, aliases)
+        except Exception as exc:  # noqa: BLE001  registry errors must not cost the report
+            out = [_failed(r, f"setting aliases failed: {exc}") if r.name == name else r
+                   for r in out]
+            continue
+        out.extend(_removed(report, name, alias, version) for alias, version in removed)
     return out
+
+
+def _registry_client(tracking):
+    """A client whose registry is this store (not mlflow's process-wide registry URI)."""
+    from mlflow import MlflowClient
+
+    uri = tracking.tracking_uri()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def managed_names(report: Report) -> dict[str, tuple[str, str]]:
+    """Registered model name -> (task, dataset) for every section whose aliases this report
+    owns (the dataset's newest environment), with or without a usable pick."""
+    return {registered_name(report.experiment, s.task, s.dataset): (s.task, s.dataset)
+            for s in report.sections if s.primary_env}
+
+
+def sync_aliases(client, name: str, aliases: dict[str, str]) -> list[tuple[str, str]]:
+    """Point each alias at its version and delete the managed aliases (best-*, smallest-*)
+    that have no usable pick now; returns the deleted (alias, version) pairs. A registered
+    model that does not exist yet has nothing to delete."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        current = dict(client.get_registered_model(name).aliases or {})
+    except MlflowException as exc:
+        if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST" and not aliases:
+            return []
+        raise
+    removed = []
+    for alias, version in sorted(current.items()):
+        if alias.startswith(MANAGED_PREFIXES) and alias not in aliases:
+            client.delete_registered_model_alias(name, alias)
+            removed.append((alias, str(version)))
+    for alias, version in aliases.items():
+        if current.get(alias) != str(version):
+            client.set_registered_model_alias(name, alias, str(version))
+    return removed
+
+
+def _removed(report: Report, name: str, alias: str, version: str) -> Registration:
+    task, dataset = managed_names(report).get(name, ("?", "?"))
+    section = next((s for s in report.sections if s.primary_env and s.task == task
+                    and s.dataset == dataset), None)
+    rec = next((r for r in (section.recs if section else []) if r.alias == alias), None)
+    why = rec.evidence if rec and not rec.model else "no longer recommended"
+    return Registration(task, dataset, alias, rec.scenario if rec else alias, "", "", name,
+                        "removed", None, f"alias removed (was version {version}): {why}"[:300])
 
 
 def _failed(reg: Registration, reason: str) -> Registration:

@@ -14,10 +14,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from reports import charts, fmt
 from reports.build import Report, build_report, needed_stats, when
 from reports.curves import curve_at
+from reports.recommend import glance_label
 from reports.registry import Registration
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
+from reports.usable import markers
 from zoo import tracking
 from zoo.data.cache import write_bytes_atomic
 
@@ -31,7 +33,8 @@ def html_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, color=charts.color,
                        when_text=when,
-                       TIE_RULES=TIE_RULES, curve_at=curve_at)
+                       TIE_RULES=TIE_RULES, curve_at=curve_at, markers=markers,
+                       glance_label=glance_label)
     return env
 
 

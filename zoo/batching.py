@@ -39,8 +39,20 @@ def _pad(rows: Sequence[Sequence[int]]) -> torch.Tensor:
     return out
 
 
+# Longest input a prediction batch is cut to: the position tables of the transformer
+# encoder and decoder hold 1024 positions (zoo/encoders/transformer.py). Real sentences are
+# far shorter; a longer one keeps its first 1024 tokens and `decode` pads the tags with "O".
+MAX_PREDICT_LEN = 1024
+
+
 class Collator:
-    """Encodes examples for one task with vocabularies built from the training subset."""
+    """Encodes examples for one task with vocabularies built from the training subset.
+
+    `max_len` truncates training batches only (`with_gold=True`, what the loss sees).
+    Prediction batches (`with_gold=False`: dev selection, dev and test metrics, serving)
+    read whole sentences, so every NER token gets a predicted tag and a classifier or
+    translator reads the whole source.
+    """
 
     def __init__(self, task: str, vocab: Vocab, labels: Sequence[str] = (),
                  target_vocab: Vocab | None = None, max_len: int = 64):
@@ -51,12 +63,17 @@ class Collator:
         self.target_vocab = target_vocab
         self.max_len = max_len
 
-    def _tokens(self, ex: Example) -> list[str]:
+    def _tokens(self, ex: Example, limit: int) -> list[str]:
         # Keep at least one token so an empty sentence still yields a valid (masked) row.
-        return list(ex.tokens[: self.max_len]) or ["<unk>"]
+        return list(ex.tokens[:limit]) or ["<unk>"]
+
+    def truncates(self, ex: Example) -> bool:
+        """Whether training cuts this example (source, or target for translation)."""
+        return len(ex.tokens) > self.max_len or len(ex.target or ()) > self.max_len
 
     def __call__(self, examples: Sequence[Example], with_gold: bool = True) -> Batch:
-        token_rows = [self._tokens(ex) for ex in examples]
+        limit = self.max_len if with_gold else MAX_PREDICT_LEN
+        token_rows = [self._tokens(ex, limit) for ex in examples]
         ids = _pad([self.vocab.encode(toks) for toks in token_rows])
         mask = ids.new_zeros(ids.shape, dtype=torch.bool)
         for i, toks in enumerate(token_rows):
@@ -82,7 +99,7 @@ class Collator:
         if self.task == "sentiment":
             return [self.labels[i] for i in outputs]
         if self.task == "ner":
-            # Sentences longer than max_len are padded with "O" so every token gets a tag.
+            # Only a sentence over MAX_PREDICT_LEN is cut; its tail is tagged "O".
             return [tuple(self.labels[i] for i in seq) + ("O",) * (len(ex.tokens) - len(seq))
                     for seq, ex in zip(outputs, examples)]
         assert self.target_vocab is not None

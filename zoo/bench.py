@@ -125,6 +125,7 @@ def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
     return {
         "model": spec.model, "family": entry.family, "task": spec.task,
         "runtime": entry.runtime, "base_model": entry.base or "",
+        "model_kind": entry.kind, "zoo.floor": str(entry.floor).lower(),
         "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
         "profile": spec.profile, "data_fingerprint": data.fingerprint,
         "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
@@ -199,6 +200,10 @@ def _log_trained(run_id: str, cell) -> None:
         tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
         "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
         "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
+        # Logged on the cell's own run, which a resume reuses (finished_cell_run /
+        # resumable_cell_run return it), so these tags survive a resumed sweep.
+        "zoo.stop_reason": cell.stop_reason or "unknown",
+        "zoo.converged": "true" if cell.converged else "false",
         **{f"note.{k}": v for k, v in cell.notes.items()},
         **{f"model.{k}": v for k, v in cell.model_description.items()}})
 

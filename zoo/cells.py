@@ -11,6 +11,8 @@ everything after follows the model. `TrainedCell.device` records where it traine
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ import torch
 from zoo.batching import Collator
 from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
 from zoo.data import PreparedDataset, train_subset
+from zoo.data.splits import dev_subset, subset_counts
 from zoo.data.vocab import Vocab
 from zoo.device import pick_device
 from zoo.evaluate import PRIMARY_METRIC, evaluate
@@ -92,6 +95,10 @@ class TrainedCell:
     model_description: dict[str, object] = field(default_factory=dict)
     test_stats: dict = field(default_factory=dict)  # metric -> (N, k) per-example stats
     device: str = "cpu"  # where the model trained ("cuda:0", "cpu"); ORT twins predict on CPU
+    # Why training stopped (zoo.train.stop_summary): early_stopped | epoch_cap | time_cap,
+    # "fitted" for classical models; runtime twins inherit their float base's.
+    stop_reason: str = ""
+    converged: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,27 @@ def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, max_secon
     return hook(ctx)
 
 
+# Full scale of each primary metric: the flat rule's tolerance is a fraction of it.
+METRIC_SCALE = {"accuracy": 1.0, "f1": 1.0, "bleu": 100.0}
+TRAINING_FILE = "training.json"  # stop reason of the weights in a model folder
+
+
+def write_training_record(model_dir: Path, record: dict) -> None:
+    """Atomic write (tmp file + os.replace): a twin reading it never sees half a file."""
+    tmp = model_dir / f".{TRAINING_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record, sort_keys=True))
+    os.replace(tmp, model_dir / TRAINING_FILE)
+
+
+def read_training_record(model_dir: Path) -> dict:
+    """The base model's record; "unknown" when it has none (trained before this existed)."""
+    try:
+        return json.loads((model_dir / TRAINING_FILE).read_text())
+    except (OSError, ValueError):
+        return {"stop_reason": "unknown", "converged": False, "best_epoch": 0,
+                "epochs_run": 0, "still_improving": False}
+
+
 def _base_weights(spec: CellSpec, entry, data: PreparedDataset, work_dir: Path) -> Path | None:
     if entry.runtime == "torch" or not entry.base:
         return None
@@ -151,8 +179,10 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     train = train_subset(data.splits["train"], spec.train_size, spec.seed)
     dev, test = data.splits["dev"], data.splits["test"]
     # Model selection and the logged dev metrics use the same examples: all of dev unless the
-    # profile set dev_limit to keep smoke runs fast. Test is always read whole.
-    dev_used = dev[: cfg.dev_limit] if cfg.dev_limit else dev
+    # profile set dev_limit to keep smoke runs fast, then a stratified sample fixed per
+    # dataset (never a prefix: a dev file in source order may hold one label first).
+    # Test is always read whole.
+    dev_used = dev_subset(dev, cfg.dev_limit, spec.task, data.fingerprint)
     info = _data_info(spec, data, train, cfg)
     seed_everything(spec.seed)
     model = create_model(spec.model, info)
@@ -166,6 +196,8 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         model.label_smoothing = cfg.label_smoothing
     primary = PRIMARY_METRIC[spec.task]
     epochs: list[EpochLog] = []
+    record = {"stop_reason": "fitted", "converged": True, "best_epoch": 0, "epochs_run": 0,
+              "still_improving": False}  # classical models: fitted once, nothing to stop
     with PeakRss() as rss:
         start = time.perf_counter()
         extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds)
@@ -178,6 +210,7 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
             collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
                                 cfg.max_len)
             extra = {**extra, "train/reused_base_weights": 1.0}
+            record = read_training_record(base_weights.parent)
         elif entry.kind == "classical":
             collator = None
             model.fit(train, dev)
@@ -189,8 +222,11 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
                 model, collator, train, cfg, seed=spec.seed,
                 dev_score=lambda m: evaluate(spec.task, dev_used, predictor(dev_used), ci=False)
                 .values[primary],
-                on_epoch=on_epoch)
+                on_epoch=on_epoch, score_scale=METRIC_SCALE.get(primary, 1.0))
             epochs = result.epochs
+            record = {"stop_reason": result.stop_reason, "converged": result.converged,
+                      "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+                      "still_improving": result.still_improving}
             extra = {**extra, "train/hit_time_budget": float(result.hit_time_budget),
                      "train/amp": float(result.amp),
                      "train/best_epoch": float(result.best_epoch)}
@@ -198,6 +234,10 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     key = cell_key(spec, data.fingerprint)
     model_dir = work_dir / key
     weights = save_model(model_dir, spec.model, model, collator, info)
+    write_training_record(model_dir, record)
+    if collator is not None:
+        extra = {**extra, "train/truncated_sentences":
+                 float(sum(collator.truncates(ex) for ex in train))}
     # Runtime variants are evaluated through the runtime they will be served with.
     predictor = (make_predictor(model, collator) if entry.runtime == "torch"
                  else load_predictor(model_dir)[0])
@@ -212,9 +252,14 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
         params=count_params(model), size_bytes=file_size(weights),
         extra_metrics={**extra, "dev/examples": float(len(dev_used)),
-                       "test/examples": float(len(test))},
+                       **subset_counts(dev_used, spec.task),
+                       "test/examples": float(len(test)),
+                       "train/converged": float(bool(record["converged"])),
+                       "train/epochs_run": float(record["epochs_run"]),
+                       "train/still_improving": float(bool(record["still_improving"]))},
         curves=curves, model_description=describe() if describe else {},
-        test_stats=test_metrics.stats, device=str(device))
+        test_stats=test_metrics.stats, device=str(device),
+        stop_reason=str(record["stop_reason"]), converged=bool(record["converged"]))
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,

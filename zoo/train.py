@@ -57,6 +57,36 @@ class TrainResult:
     stopped_early: bool = False
     hit_time_budget: bool = False
     amp: bool = False  # whether bfloat16 autocast was on (cfg.amp and a CUDA device)
+    stop_reason: str = ""  # early_stopped | epoch_cap | time_cap (see `stop_summary`)
+    still_improving: bool = False
+    converged: bool = False
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.epochs)
+
+
+def stop_summary(scores: Sequence[float], reason: str, patience: int,
+                 tolerance: float) -> tuple[bool, bool]:
+    """(still_improving, converged) of a run that stopped for `reason`, from its dev scores.
+
+    still_improving (only at a cap, epoch or time): the best epoch is among the last
+    `patience` epochs, i.e. dev was still rising when training stopped.
+    converged: early_stopped (patience exhausted), or epoch_cap with a flat curve: the best
+    dev score of the last `patience` epochs exceeds the best of the epochs before them by
+    less than `tolerance` (absolute, in the primary metric's own units). A run with no
+    epoch before that window, or cut by the time cap, is not called converged.
+    """
+    if reason == "early_stopped":
+        return False, True
+    window = max(1, patience)
+    n = len(scores)
+    best = max(range(n), key=lambda i: (scores[i], -i)) if n else 0  # first best, as selected
+    still_improving = n > 0 and best >= n - window
+    converged = False
+    if reason == "epoch_cap" and n > window:
+        converged = max(scores[-window:]) - max(scores[:-window]) < tolerance
+    return still_improving, converged
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
@@ -92,10 +122,16 @@ def train_model(
     seed: int,
     dev_score: Callable[[nn.Module], float],
     on_epoch: Callable[[EpochLog], None] | None = None,
+    score_scale: float = 1.0,
 ) -> TrainResult:
     """Train `model` in place; `dev_score(model)` is higher-is-better and selects the epoch.
 
     The model stays on the device the caller put it on; batches follow it there.
+    Stops at the first of: `cfg.patience` epochs without a dev improvement, once at least
+    `cfg.min_epochs` ran ("early_stopped"); `cfg.max_train_seconds` ("time_cap"); all
+    `cfg.epochs` ("epoch_cap"). `score_scale` is the primary metric's full scale (1 for
+    accuracy / F1, 100 for BLEU): the flat rule's tolerance is `cfg.flat_tolerance *
+    score_scale` in the metric's units (see `stop_summary`).
     """
     seed_everything(seed)
     device = module_device(model)  # read once: the model does not move while it trains
@@ -138,13 +174,18 @@ def train_model(
         if score > result.best_dev_score:
             result.best_epoch, result.best_dev_score = epoch, score
             best_state = copy.deepcopy(model.state_dict())
-        elif epoch - result.best_epoch >= cfg.patience:
-            result.stopped_early = True
+        elif epoch - result.best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
+            result.stopped_early, result.stop_reason = True, "early_stopped"
             break
         if out_of_time or (cfg.max_train_seconds and
                            time.perf_counter() - start > cfg.max_train_seconds):
-            result.hit_time_budget = True
+            result.hit_time_budget, result.stop_reason = True, "time_cap"
             break
+    else:
+        result.stop_reason = "epoch_cap"
+    result.still_improving, result.converged = stop_summary(
+        [e.dev_score for e in result.epochs], result.stop_reason, cfg.patience,
+        cfg.flat_tolerance * score_scale)
     model.load_state_dict(best_state)
     model.eval()
     result.seconds = time.perf_counter() - start

@@ -24,8 +24,14 @@ def make_run(model: str, *, task: str = "sentiment", dataset: str = "mr", seed: 
              params: float = 1e5, size_bytes: float = 4e5, train_s: float = 10.0,
              status: str = "FINISHED", env: dict | None = None, family: str | None = None,
              profile: str = "standard", tags: dict | None = None,
-             run_id: str | None = None, start: int | None = None) -> dict:
-    """One cell run dict; `quality` is the logged value (a fraction, BLEU 0-100)."""
+             run_id: str | None = None, start: int | None = None,
+             stop: str | None = "early_stopped", converged: bool | None = None,
+             still_improving: bool | None = None) -> dict:
+    """One cell run dict; `quality` is the logged value (a fraction, BLEU 0-100).
+
+    `stop` is the `zoo.stop_reason` tag (early_stopped, epoch_cap, time_cap, fitted; None:
+    an old run without stop tags); `converged` defaults to stop in (early_stopped, fitted);
+    `still_improving` logs train/still_improving (at the epoch cap)."""
     env = env or ENV_A
     metric = {"sentiment": "accuracy", "ner": "f1", "translation": "bleu"}[task]
     start = start if start is not None else next(_clock)
@@ -40,6 +46,12 @@ def make_run(model: str, *, task: str = "sentiment", dataset: str = "mr", seed: 
         metrics.update({"latency/p50_ms": p50, "latency/p90_ms": p90 or p50 * 1.3,
                         "latency/p99_ms": (p90 or p50 * 1.3) * 1.5,
                         "throughput/examples_per_s": 1000.0 / p50})
+    if still_improving is not None:
+        metrics["train/still_improving"] = float(still_improving)
+    stop_tags = {}
+    if stop is not None:
+        done = converged if converged is not None else stop in ("early_stopped", "fitted")
+        stop_tags = {"zoo.stop_reason": stop, "zoo.converged": str(done).lower()}
     all_tags = {
         "model": model, "family": family or model.split("_")[0], "task": task,
         "dataset": dataset, "train_size": size, "train_examples": str(n), "seed": str(seed),
@@ -47,9 +59,20 @@ def make_run(model: str, *, task: str = "sentiment", dataset: str = "mr", seed: 
         "protocol": "select=dev;report=test;test_read_once", "primary_metric": metric,
         "env_id": env_id(env), **env, "zoo.kind": "cell",
         "zoo.cell_key": f"{model}-{dataset}-{size}-{seed}-{env_id(env)}",
-        **({"zoo.error": "RuntimeError: boom"} if status == "FAILED" else {}), **(tags or {})}
+        **({"zoo.error": "RuntimeError: boom"} if status == "FAILED" else {}), **stop_tags,
+        **(tags or {})}
     return {"run_id": run_id or f"run-{start}", "status": status, "start_time": start,
             "end_time": start + 30_000, "tags": all_tags, "params": {}, "metrics": metrics}
+
+
+FLOOR = {"sentiment": "majority_class", "ner": "all_o", "translation": "copy_source"}
+
+
+def floor_run(task: str = "sentiment", quality: float = 0.50, **kw) -> dict:
+    """The task's trivial floor model (family "floor"), fitted, very fast."""
+    kw.setdefault("p50", 0.01)
+    return make_run(FLOOR[task], task=task, quality=quality, family="floor", stop="fitted",
+                    **kw)
 
 
 def sentiment_stats(accuracy: float, n: int = 400, seed: int = 0,

@@ -83,7 +83,7 @@ def test_budget_recommendations_cite_numbers():
 
 def test_no_model_fits_a_budget():
     rec = recommend.under_budget([row("slow", 80, 12.0)], "accuracy", 1.0)
-    assert rec.model is None and "fastest is slow" in rec.evidence
+    assert rec.model is None and "the fastest usable one needs 12.0 ms: slow" in rec.evidence
 
 
 def test_small_data_and_all_data():

@@ -61,3 +61,41 @@ def test_recommended_model_is_registered_and_loadable(fresh_store, trained_folde
             ["registered"]}
     assert regs["best-under-1ms"]["status"] == "reused"
     assert len(c.search_model_versions("name = 'reg-sentiment-mr'")) == 1
+
+
+def test_unusable_picks_are_not_registered_and_stale_aliases_are_removed(
+        fresh_store, trained_folder, tmp_path):
+    import mlflow
+
+    from tests.reports.factory import floor_run
+
+    # zoo.tracking.client() inherits mlflow's process-wide registry URI, which the test above
+    # pointed at its own store (a zoo-side issue); point it at this test's store.
+    mlflow.set_tracking_uri(tracking.tracking_uri())
+    mlflow.set_registry_uri(tracking.tracking_uri())
+    folder = {"zoo.model_dir": str(trained_folder)}
+    fast = make_run("tfidf_logreg", quality=0.90, p50=0.05, tags=folder)
+    # The most accurate and fastest of all, but time-capped: never registered.
+    capped = make_run("gru_small", quality=0.99, p50=0.02, stop="time_cap", tags=folder)
+    floor = floor_run(quality=0.50, p50=0.01, tags=folder)
+    ids = log_runs([fast, capped, floor], "stale")
+    path = render_report("stale", tmp_path / "out")
+    regs = json.loads((path.parent / "summary.json").read_text())["registered"]
+    assert {r["model"] for r in regs} == {"tfidf_logreg"}
+    c = tracking.client()
+    aliases = c.get_registered_model("stale-sentiment-mr").aliases
+    assert "best-under-1ms" in aliases
+    registered_runs = {v.run_id for v in c.search_model_versions("name = 'stale-sentiment-mr'")}
+    assert registered_runs == {ids[fast["run_id"]]}
+
+    # A re-run of the same cell is now time-capped: no usable pick is left for any scenario.
+    log_runs([make_run("tfidf_logreg", quality=0.90, p50=0.05, stop="time_cap", tags=folder)],
+             "stale")
+    again = render_report("stale", tmp_path / "out2")
+    summary = json.loads((again.parent / "summary.json").read_text())
+    removed = {r["alias"]: r for r in summary["registered"] if r["status"] == "removed"}
+    assert "best-under-1ms" in removed and "best-quality" in removed
+    assert "No converged model above the floor" in removed["best-under-1ms"]["reason"]
+    assert not any(a.startswith(("best-", "smallest-"))
+                   for a in c.get_registered_model("stale-sentiment-mr").aliases)
+    assert all(w["model"] == "" and w["usable"] is False for w in summary["winners"])

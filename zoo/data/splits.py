@@ -20,7 +20,7 @@ from zoo.data.types import Example
 MAX_GROUPED_HELDOUT_SHARE = 0.1
 
 
-def seeded_order(keys: Sequence[str], seed: int) -> list[int]:
+def seeded_order(keys: Sequence[str], seed: int | str) -> list[int]:
     """Indices of `keys` in a pseudo-random order that depends only on the seed and the keys."""
     def rank(i: int) -> tuple[bytes, int]:
         digest = hashlib.blake2b(f"{seed}\x1f{keys[i]}".encode(), digest_size=16).digest()
@@ -103,3 +103,68 @@ def _grouped(examples: Sequence[Example], spec: SplitSpec) -> tuple[list, list, 
     test, dev, train = (ordered[:n_test], ordered[n_test:n_test + n_dev],
                         ordered[n_test + n_dev:])
     return tuple([i for key in part for i in groups[key]] for part in (train, dev, test))
+
+
+# NER length buckets (tokens) crossed with entity presence, so the dev subset keeps both the
+# share of sentences with entities and the mix of short and long sentences.
+NER_LENGTH_BUCKETS = (10, 25)
+
+
+def _dev_stratum(ex: Example, task: str) -> str:
+    if task == "sentiment":
+        return ex.label or ""
+    if task == "ner":
+        has = "ent" if any(t != "O" for t in ex.tags or ()) else "noent"
+        bucket = sum(len(ex.tokens) > b for b in NER_LENGTH_BUCKETS)
+        return f"{has}/len{bucket}"
+    return ""  # translation (and anything else): one stratum, a uniform random sample
+
+
+def _largest_remainder(sizes: dict[str, int], total: int, limit: int) -> dict[str, int]:
+    """Proportional quotas summing to `limit`: floors first, then the largest remainders
+    (ties broken by stratum name, so the allocation is deterministic)."""
+    exact = {k: n * limit / total for k, n in sizes.items()}
+    quota = {k: int(q) for k, q in exact.items()}
+    spare = limit - sum(quota.values())
+    for k in sorted(exact, key=lambda k: (-(exact[k] - quota[k]), k))[:spare]:
+        quota[k] += 1
+    return quota
+
+
+def dev_subset(examples: Sequence[Example], limit: int, task: str,
+               seed_text: str) -> tuple[Example, ...]:
+    """A seeded, stratified sample of `limit` dev examples, in the original dev order.
+
+    Why not a prefix: dev files are often in source order (mr's dev is all positives
+    first), so `dev[:300]` can hold a single label. Strata: the label (sentiment), entity
+    presence x length bucket (NER), none (translation: uniform). Allocation is proportional
+    per stratum with largest-remainder rounding (not scikit-learn's train_test_split, whose
+    rounding and RNG stream may change between versions); within a stratum the examples are
+    taken in the BLAKE2b order of `seeded_order`. `seed_text` is the dataset fingerprint,
+    so every cell and model of one dataset selects on the same subset.
+    `limit` 0 or >= len(examples) gives the whole split.
+    """
+    if not limit or limit >= len(examples):
+        return tuple(examples)
+    strata: dict[str, list[int]] = defaultdict(list)
+    for i, ex in enumerate(examples):
+        strata[_dev_stratum(ex, task)].append(i)
+    quota = _largest_remainder({k: len(v) for k, v in strata.items()}, len(examples), limit)
+    chosen: list[int] = []
+    for name, members in strata.items():
+        keys = [f"dev\x1f{name}\x1f{i}" for i in members]
+        chosen.extend(members[j] for j in seeded_order(keys, seed_text)[:quota[name]])
+    return tuple(examples[i] for i in sorted(chosen))
+
+
+def subset_counts(examples: Sequence[Example], task: str) -> dict[str, float]:
+    """What the selection subset holds, logged with the cell: label counts / entity share."""
+    if task == "sentiment":
+        counts: dict[str, int] = defaultdict(int)
+        for ex in examples:
+            counts[ex.label or ""] += 1
+        return {f"dev/label_count/{k}": float(v) for k, v in sorted(counts.items())}
+    if task == "ner":
+        return {"dev/with_entities": float(sum(any(t != "O" for t in ex.tags or ())
+                                               for ex in examples))}
+    return {}
