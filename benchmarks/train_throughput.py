@@ -8,7 +8,8 @@ over the same nn.Module (fresh, same seed) and the same batches (same examples, 
         loop the benchmark flows use (collation, clipping, scheduler, loss bookkeeping);
 - hand: `for batch: loss = model.loss(collate(batch)); zero_grad; backward; step` with AdamW.
 
-Tokens/s counts real (unpadded) input tokens. Run one at a time on an idle machine and note
+Tokens/s counts real (unpadded) input tokens. `--set bucket_pool=0` times the plain
+shuffled batches the loop used before length bucketing. Run one at a time on an idle machine and note
 the load average it prints: oversubscribed cores make both arms meaningless.
 
     .venv/bin/python benchmarks/train_throughput.py --threads 1,2 --batches 40
@@ -40,14 +41,15 @@ def _model_names(pattern: str, task: str) -> list[str]:
 
 def _setup(name: str, task: str, data, args, seed: int):
     """A fresh model, its collator and config, and the examples of the timed epoch."""
+    from zoo.batching import Collator
     from zoo.cells import CellSpec, _data_info, resolve_train_config
     from zoo.registry import create_model
-    from zoo.batching import Collator
     from zoo.train import seed_everything
 
-    cfg = resolve_train_config(CellSpec(task, data.name, name, 1.0, seed))
+    spec = CellSpec(task, data.name, name, 1.0, seed, overrides=args.overrides)
+    cfg = resolve_train_config(spec)
     train = list(data.splits["train"])
-    info = _data_info(CellSpec(task, data.name, name, 1.0, seed), data, train, cfg)
+    info = _data_info(spec, data, train, cfg)
     seed_everything(seed)
     model = create_model(name, info)
     collator = Collator(task, info.vocab, info.labels, info.target_vocab, cfg.max_len)
@@ -73,11 +75,10 @@ def _zoo_arm(model, collator, cfg, examples, seed: int) -> float:
 
 
 def _hand_arm(model, collator, cfg, examples, seed: int) -> float:
-    rng = random.Random(seed)  # the same shuffle as zoo.train._batches
-    order = list(range(len(examples)))
-    rng.shuffle(order)
-    batches = [[examples[i] for i in order[k:k + cfg.batch_size]]
-               for k in range(0, len(order), cfg.batch_size)]
+    from zoo.train import plan_batches
+
+    # The same batches as the zoo arm's epoch (same seed, same bucketing).
+    batches = plan_batches(examples, cfg.batch_size, random.Random(seed), cfg.bucket_pool)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     model.train()
     start = time.perf_counter()
@@ -97,11 +98,17 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40, help="timed batches per arm")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up batches per arm")
     parser.add_argument("--mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="TrainConfig override for both arms (e.g. bucket_pool=0)")
     args = parser.parse_args()
+    from zoo.configs import parse_overrides
+
+    args.overrides = tuple(sorted(parse_overrides(args.set).items()))
     from zoo.bench import load_data
     from zoo.data import get_card
 
-    print(f"load average before: {os.getloadavg()[0]:.2f}  torch {torch.__version__}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}  torch {torch.__version__}  "
+          f"overrides: {dict(args.overrides) or 'none'}")
     print(f"{'model':28s} {'dataset':14s} thr {'zoo tok/s':>10s} {'hand tok/s':>10s} "
           f"{'ratio':>6s} {'s/epoch*':>9s}")
     for dataset in args.datasets.split(","):

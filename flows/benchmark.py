@@ -19,6 +19,14 @@ def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
     return data.fingerprint
 
 
+@task(name="pretrain")
+def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
+    """Pretraining the planned models need (the biLM, once per language), on every core."""
+    bench.set_threads(bench.default_parallelism(1)[1])
+    reporter().status("pretrain")
+    return bench.run_pretraining(cells, mirror)
+
+
 @task(name="train-cell", tags=["train"], task_run_name="train {spec.model} on {spec.dataset}",
       retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
 def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
@@ -106,6 +114,9 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
+    for row in pretrain_task(cells, data_mirror):
+        logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
+                    row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
     futures = submit_bounded(cells, parallel, lambda spec: train_cell_task.submit(
         spec, exp_id, parent_id, data_mirror, refresh, threads))
     trained = [f.result() for f in futures]

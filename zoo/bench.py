@@ -5,6 +5,7 @@ One failing cell becomes a FAILED MLflow run with its error text and never stops
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -21,6 +22,7 @@ from zoo.cells import (
     CellSpec,
     cell_key,
     measure_cell,
+    pretrain_model,
     resolve_train_config,
     train_cell,
 )
@@ -29,6 +31,7 @@ from zoo.data import get_card, prepare_dataset
 from zoo.errors import ConfigError
 from zoo.evaluate import PRIMARY_METRIC
 from zoo.measure import environment, environment_id
+from zoo.pretraining import PretrainCorpus, language_corpus
 from zoo.registry import floor_model, get_entry, list_models
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,7 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
     prof = get_profile(profile)
     dataset_names = _split(datasets) or list(prof.datasets)
     patterns = ",".join(_split(models) or list(prof.models))
-    sizes = parse_sizes(train_sizes) or list(prof.train_sizes)
+    sizes = parse_sizes(train_sizes)  # --sizes applies to every dataset
     seed_list = [int(s) for s in (_split(seeds) or prof.seeds)]
     override_items = tuple(sorted((overrides or {}).items()))
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
@@ -100,13 +103,34 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
         if include_floors and names and (floor := floor_model(task)) not in names:
             names = [*names, floor]
         for model in names:
-            for size in sizes:
+            for size in sizes or prof.sizes_for(name):
                 for seed in seed_list:
                     cells.append(CellSpec(task, name, model, size, seed, profile,
                                           override_items))
     for spec in cells:  # resolve every config now so a bad override fails early
         resolve_train_config(spec)
-    return cells
+    # Runtime twins (ONNX float / int8) last: they reuse their base's weights when the base
+    # has finished, and retrain it from scratch when it has not.
+    return sorted(cells, key=lambda spec: get_entry(spec.model).runtime != "torch")
+
+
+def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[dict]:
+    """Pretrain what the planned cells' models need (the ELMo biLM: once per language and
+    biLM config, zoo.pretraining), before any cell trains; one row per model with a hook.
+    A cached biLM makes this a file read."""
+    rows = []
+    for model in dict.fromkeys(spec.model for spec in cells
+                               if get_entry(spec.model).kind == "neural"
+                               and get_entry(spec.model).runtime == "torch"):
+        spec = next(s for s in cells if s.model == model)
+        data = load_data(spec.dataset, mirror)
+        start = time.perf_counter()
+        metrics = pretrain_model(spec, data, tracking.state_dir() / "models",
+                                 functools.partial(pretrain_corpus, mirror=mirror))
+        if metrics is not None:
+            rows.append({"model": model, "language": data.card.language,
+                         "seconds": time.perf_counter() - start, **metrics})
+    return rows
 
 
 def data_cache_dir() -> Path:
@@ -118,6 +142,12 @@ def data_cache_dir() -> Path:
 def load_data(name: str, mirror: str | None = None, refresh: bool = False):
     return prepare_dataset(name, cache_dir=data_cache_dir(),
                            mirror=Path(mirror) if mirror else None, refresh=refresh)
+
+
+@functools.lru_cache(maxsize=4)
+def pretrain_corpus(language: str, mirror: str | None = None) -> PretrainCorpus:
+    """The language's pretraining corpus (zoo.pretraining), loaded once per process."""
+    return language_corpus(language, lambda name: load_data(name, mirror))
 
 
 def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
@@ -152,13 +182,15 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
     if run_id and not refresh:
         return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=model_dir)
     env = environment()
+    corpus = functools.partial(pretrain_corpus, mirror=mirror)
     run_id = tracking.start_cell_run(
         exp_id, parent_id, spec.label, key, _cell_tags(spec, data, env),
         {"model": spec.model, **{f"train.{k}": v for k, v in
                                  vars(resolve_train_config(spec)).items()}})
     try:
         try:
-            cell = train_cell(spec, data, tracking.state_dir() / "models", on_epoch=on_epoch)
+            cell = train_cell(spec, data, tracking.state_dir() / "models", on_epoch=on_epoch,
+                              corpus=corpus)
         except Exception as exc:  # out of memory: halve the batch and retry once
             if not _is_oom(exc):
                 raise
@@ -166,7 +198,8 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
             retry = replace(spec, overrides=tuple(sorted(
                 {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
             tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
-            cell = train_cell(retry, data, tracking.state_dir() / "models", on_epoch=on_epoch)
+            cell = train_cell(retry, data, tracking.state_dir() / "models", on_epoch=on_epoch,
+                              corpus=corpus)
         _log_trained(run_id, cell)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"

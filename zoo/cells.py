@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from zoo.measure import (
     measure_throughput,
 )
 from zoo.predictors import load_predictor, make_predictor, save_model
+from zoo.pretraining import PRETRAIN_SEED, PretrainCorpus
 from zoo.registry import DataInfo, check_supports, create_model
 from zoo.train import EpochLog, seed_everything, train_model
 
@@ -57,9 +59,9 @@ class CellSpec:
 
 
 def resolve_train_config(spec: CellSpec) -> TrainConfig:
-    """Defaults < the model's own training defaults < the profile's budget < user overrides."""
+    """Defaults < the model's recipe for the task < the profile's budget < user overrides."""
     entry = check_supports(spec.model, spec.task)
-    cfg = apply_overrides(TrainConfig(), entry.train_defaults)
+    cfg = apply_overrides(TrainConfig(), entry.recipe(spec.task))
     cfg = apply_overrides(cfg, get_profile(spec.profile).train)
     return apply_overrides(cfg, dict(spec.overrides))
 
@@ -105,9 +107,11 @@ class TrainedCell:
 class PretrainContext:
     """What a model with a `pretrain(ctx)` hook (e.g. the ELMo biLM) gets before training.
 
-    `sentences` is all training text of the dataset (unlabeled use, never dev or test), so
-    every training-size subset shares one pretrained model, cached under `cache_dir` by
-    `data_fingerprint`.
+    `sentences` is unlabeled training text (never dev or test): in benchmark runs the
+    language's pretraining corpus (zoo.pretraining: every default dataset of the language,
+    seed PRETRAIN_SEED), shared by every task, size and seed; in a bare `train_cell` call
+    without a corpus, the dataset's own training split with the cell's seed. Cached under
+    `cache_dir` by `data_fingerprint` (the corpus's) and seed.
     """
 
     sentences: tuple[tuple[str, ...], ...]
@@ -127,14 +131,21 @@ def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -
     return DataInfo(task=spec.task, vocab=vocab, labels=data.labels, target_vocab=target_vocab)
 
 
-def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, max_seconds: float):
+def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, max_seconds: float,
+              corpus: Callable[[str], PretrainCorpus] | None):
     """Run the model's optional pretraining hook; returns (metrics, curves)."""
     hook = getattr(model, "pretrain", None)
     if hook is None:
         return {}, {}
-    ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]),
-                          work_dir.parent / "pretrained", data.fingerprint, seed, max_seconds)
-    return hook(ctx)
+    cache = work_dir.parent / "pretrained"
+    if corpus is None:
+        ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]), cache,
+                              data.fingerprint, seed, max_seconds)
+        return hook(ctx)
+    text = corpus(data.card.language)
+    metrics, curves = hook(PretrainContext(text.sentences, cache, text.fingerprint,
+                                           PRETRAIN_SEED, max_seconds))
+    return {**metrics, "pretrain/corpus_datasets": float(len(text.members))}, curves
 
 
 # Full scale of each primary metric: the flat rule's tolerance is a fraction of it.
@@ -158,6 +169,23 @@ def read_training_record(model_dir: Path) -> dict:
                 "epochs_run": 0, "still_improving": False}
 
 
+def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
+                   corpus: Callable[[str], PretrainCorpus]) -> dict[str, float] | None:
+    """Run the pretraining hook of the cell's model now (filling the shared cache), without
+    training it; None when the model has no hook. The benchmark calls this once per model
+    before any cell trains, so pretraining gets every core instead of one cell's thread
+    while the other cells wait on its lock."""
+    cfg = resolve_train_config(spec)
+    train = train_subset(data.splits["train"], spec.train_size, spec.seed)
+    model = create_model(spec.model, _data_info(spec, data, train, cfg))
+    if getattr(model, "pretrain", None) is None:
+        return None
+    if isinstance(model, torch.nn.Module):
+        model.to(pick_device())
+    metrics, _ = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds, corpus)
+    return metrics
+
+
 def _base_weights(spec: CellSpec, entry, data: PreparedDataset, work_dir: Path) -> Path | None:
     if entry.runtime == "torch" or not entry.base:
         return None
@@ -168,8 +196,12 @@ def _base_weights(spec: CellSpec, entry, data: PreparedDataset, work_dir: Path) 
 
 
 def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
-               on_epoch=None) -> TrainedCell:
+               on_epoch=None, corpus: Callable[[str], PretrainCorpus] | None = None,
+               ) -> TrainedCell:
     """Train on the subset, select on dev, then read test exactly once.
+
+    `corpus(language)` gives the pretraining text of a model with a pretrain hook (the
+    benchmark passes zoo.pretraining.language_corpus); None: the dataset's own train split.
 
     Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`
     attribute (set from the config) and `describe() -> dict` (logged as params).
@@ -200,7 +232,8 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
               "still_improving": False}  # classical models: fitted once, nothing to stop
     with PeakRss() as rss:
         start = time.perf_counter()
-        extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds)
+        extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds,
+                                  corpus)
         base_weights = _base_weights(spec, entry, data, work_dir)
         if base_weights is not None:
             # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse

@@ -34,7 +34,9 @@ class ModelEntry:
     kind: str  # "neural" (torch module trained by zoo.train) or "classical" (fit/predict)
     builder: Callable[[DataInfo], Any]
     description: str
-    train_defaults: Mapping[str, object] = field(default_factory=dict)  # TrainConfig overrides
+    # The model's training recipe: TrainConfig overrides for every task, then per task
+    # (e.g. {"ner": {"lr": 3e-3}}); each family file says where its recipe comes from.
+    train_defaults: Mapping[str, object] = field(default_factory=dict)
     # Inference runtime: "torch" (eager), "onnx" (ONNX Runtime, float) or "onnx_q8" (ONNX
     # Runtime, int8 dynamic quantization). Non-torch variants train exactly like their float
     # twin `base` and differ only in how the trained model is run.
@@ -43,6 +45,11 @@ class ModelEntry:
     # A trivial floor of its task (majority class, all-O, copy-source): measured in every run,
     # the score every other model of the task must beat significantly.
     floor: bool = False
+    task_defaults: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    def recipe(self, task: str) -> dict[str, object]:
+        """The TrainConfig overrides this model trains with on `task`."""
+        return {**self.train_defaults, **self.task_defaults.get(task, {})}
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -59,6 +66,7 @@ def register_model(
     runtime: str = "torch",
     base: str | None = None,
     floor: bool = False,
+    task_defaults: Mapping[str, Mapping[str, object]] | None = None,
 ):
     """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
     unknown = set(tasks) - set(TASKS)
@@ -68,6 +76,8 @@ def register_model(
         raise ValueError(f"model {name!r}: kind must be 'neural' or 'classical'")
     if runtime not in ("torch", "onnx", "onnx_q8"):
         raise ValueError(f"model {name!r}: runtime must be torch, onnx or onnx_q8")
+    if set(task_defaults or {}) - set(TASKS):
+        raise ValueError(f"model {name!r}: task_defaults keys must be tasks of {TASKS}")
     if floor and (kind != "classical" or len(tasks) != 1):
         raise ValueError(f"model {name!r}: a floor is a classical model of exactly one task")
 
@@ -76,7 +86,9 @@ def register_model(
             raise ValueError(f"model {name!r} is registered twice")
         doc = description or (builder.__doc__ or "").strip().splitlines()[0]
         _REGISTRY[name] = ModelEntry(name, family, tasks, kind, builder, doc,
-                                     dict(train_defaults or {}), runtime, base, floor)
+                                     dict(train_defaults or {}), runtime, base, floor,
+                                     {t: dict(d) for t, d in (task_defaults or {}).items()
+                                      if t in tasks})  # a family recipe covers all its tasks
         return builder
 
     return decorate

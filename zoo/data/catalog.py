@@ -79,6 +79,9 @@ class DatasetCard:
     mirror_folder: str = ""  # folder under the mirror; "" means the dataset name
     licence_note: str = ""
     note: str = ""
+    # Language of the text a model reads (the source side for translation): the ELMo biLM is
+    # pretrained once per language on every default dataset's training text in it.
+    language: str = "en"
 
     @property
     def folder(self) -> str:

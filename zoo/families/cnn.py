@@ -5,6 +5,7 @@ Each variant is a small function with literal sizes; `tiny_cnn` exists for tests
 """
 from __future__ import annotations
 
+from zoo import recipes
 from zoo.encoders.cnn import ConvEncoder
 from zoo.registry import DataInfo, register_model
 from zoo.task_models import classifier_or_tagger
@@ -31,14 +32,14 @@ def tiny_cnn(info: DataInfo):
     return _build(info, embed=16, channels=8, tag_widths=(3, 5), tag_layers=2, dropout=0.0)
 
 
-@register_model("cnn_small", family="cnn", tasks=CLS_TAG)
+@register_model("cnn_small", family="cnn", tasks=CLS_TAG, **recipes.CNN)
 def cnn_small(info: DataInfo):
     """Kim CNN, 100 filters x widths 3/4/5 (sentiment); 2 layers x widths 3/5 (NER)."""
     return _build(info, embed=100, channels=100, tag_widths=(3, 5), tag_layers=2,
                   dropout=0.5)
 
 
-@register_model("cnn_base", family="cnn", tasks=CLS_TAG)
+@register_model("cnn_base", family="cnn", tasks=CLS_TAG, **recipes.CNN)
 def cnn_base(info: DataInfo):
     """Kim CNN, 200 filters x widths 3/4/5 (sentiment); 3 layers x widths 3/5 (NER)."""
     return _build(info, embed=200, channels=200, tag_widths=(3, 5), tag_layers=3,

@@ -32,6 +32,7 @@ from allennlp_light.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from torch import nn
 from torch.nn import functional as F
 
+from zoo import recipes
 from zoo.configs import config_hash
 from zoo.data.vocab import PAD, UNK
 from zoo.device import module_device
@@ -42,9 +43,11 @@ from zoo.task_models import SequenceClassifier, SequenceTagger, classifier_or_ta
 CLS_TAG = ("sentiment", "ner")
 EOS_ID, BOS_ID, UNK_ID = 0, 1, 2  # LM output ids; frequent ids first (log-uniform sampler)
 HELDOUT_FRACTION = 0.05
+MAX_HELDOUT = 2000  # held-out sentences: enough for a stable perplexity, cheap to score often
+CURVE_POINTS = 8  # held-out perplexity this many times over the time budget, and per epoch
 CLIP_NORM = 5.0
 # Bump when the pretraining procedure changes, so cached biLMs from the old one are not reused.
-PRETRAIN_VERSION = 1
+PRETRAIN_VERSION = 2  # 2: held-out capped at MAX_HELDOUT, perplexity scored within epochs
 
 
 # ---------------------------------------------------------------- language-model pieces
@@ -150,7 +153,7 @@ def _split(sentences: Sequence[Sequence[str]], cfg: BiLMConfig, seed: int):
         raise ValueError("ELMo pretraining needs at least 2 non-empty sentences")
     order = list(range(len(kept)))
     random.Random(seed).shuffle(order)
-    n_held = max(1, round(HELDOUT_FRACTION * len(kept)))
+    n_held = max(1, min(MAX_HELDOUT, round(HELDOUT_FRACTION * len(kept))))
     return [kept[i] for i in order[n_held:]], [kept[i] for i in order[:n_held]]
 
 
@@ -197,6 +200,7 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
     ppl = perplexity(bilm, head, corpus, held_rows)  # before any training
     curve = [ppl[0]]
     start, epochs_done, out_of_time = time.perf_counter(), 0.0, False
+    next_point = cfg.max_seconds / CURVE_POINTS
     for _ in range(cfg.epochs):
         bilm.train(), head.train()
         order = list(range(len(train_rows)))
@@ -209,9 +213,15 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
             loss.backward()
             nn.utils.clip_grad_norm_(params, CLIP_NORM)
             optimizer.step()
-            out_of_time = time.perf_counter() - start > cfg.max_seconds
+            elapsed = time.perf_counter() - start
+            out_of_time = elapsed > cfg.max_seconds
             if out_of_time:
                 break
+            # A curve within the budget too: one large corpus may not finish an epoch.
+            if elapsed > next_point and done < len(chunks):
+                curve.append(perplexity(bilm, head, corpus, held_rows)[0])
+                bilm.train(), head.train()
+                next_point += cfg.max_seconds / CURVE_POINTS
         epochs_done += done / len(chunks)
         ppl = perplexity(bilm, head, corpus, held_rows)
         curve.append(ppl[0])
@@ -363,25 +373,25 @@ def tiny_elmo_finetune(info: DataInfo):
     return _build(info, TINY, frozen=False, word_dim=8, task_hidden=8, dropout=0.0)
 
 
-@register_model("elmo_frozen_small", family="elmo", tasks=CLS_TAG)
+@register_model("elmo_frozen_small", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_frozen_small(info: DataInfo):
     """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, frozen) + BiLSTM 64."""
     return _build(info, SMALL, frozen=True, word_dim=50, task_hidden=64, dropout=0.3)
 
 
-@register_model("elmo_finetune_small", family="elmo", tasks=CLS_TAG)
+@register_model("elmo_finetune_small", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_finetune_small(info: DataInfo):
     """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, fine-tuned) + BiLSTM 64."""
     return _build(info, SMALL, frozen=False, word_dim=50, task_hidden=64, dropout=0.3)
 
 
-@register_model("elmo_frozen_base", family="elmo", tasks=CLS_TAG)
+@register_model("elmo_frozen_base", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_frozen_base(info: DataInfo):
     """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, frozen) + BiLSTM 128."""
     return _build(info, BASE, frozen=True, word_dim=100, task_hidden=128, dropout=0.4)
 
 
-@register_model("elmo_finetune_base", family="elmo", tasks=CLS_TAG)
+@register_model("elmo_finetune_base", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_finetune_base(info: DataInfo):
     """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, fine-tuned) + BiLSTM 128."""
     return _build(info, BASE, frozen=False, word_dim=100, task_hidden=128, dropout=0.4)

@@ -28,7 +28,8 @@ def _register_twins(name: str, builder) -> None:
     for suffix, (runtime, what) in RUNTIMES.items():
         register_model(f"{base.name}_{suffix}", family=base.family, tasks=base.tasks,
                        description=f"{base.description.rstrip('.')} [{what}]",
-                       train_defaults=base.train_defaults, runtime=runtime,
+                       train_defaults=base.train_defaults,
+                       task_defaults=base.task_defaults, runtime=runtime,
                        base=base.name)(builder)
 
 

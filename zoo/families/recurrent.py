@@ -4,6 +4,7 @@ Each variant is a small function with literal sizes; `tiny_*` variants exist for
 """
 from __future__ import annotations
 
+from zoo import recipes
 from zoo.encoders.recurrent import RecurrentEncoder
 from zoo.registry import DataInfo, register_model
 from zoo.task_models import classifier_or_tagger
@@ -25,7 +26,7 @@ def tiny_rnn(info: DataInfo):
                   dropout=0.0)
 
 
-@register_model("rnn_small", family="rnn", tasks=CLS_TAG)
+@register_model("rnn_small", family="rnn", tasks=CLS_TAG, **recipes.RECURRENT)
 def rnn_small(info: DataInfo):
     """Elman RNN, 1 layer, 128 hidden, 100-d embeddings."""
     return _build(info, cell="rnn", embed=100, hidden=128, layers=1, bidirectional=False,
@@ -39,7 +40,7 @@ def tiny_gru(info: DataInfo):
                   dropout=0.0)
 
 
-@register_model("gru_small", family="gru", tasks=CLS_TAG)
+@register_model("gru_small", family="gru", tasks=CLS_TAG, **recipes.RECURRENT)
 def gru_small(info: DataInfo):
     """GRU, 1 layer, 128 hidden, 100-d embeddings."""
     return _build(info, cell="gru", embed=100, hidden=128, layers=1, bidirectional=False,
@@ -53,14 +54,14 @@ def tiny_lstm(info: DataInfo):
                   dropout=0.0)
 
 
-@register_model("lstm_small", family="lstm", tasks=CLS_TAG)
+@register_model("lstm_small", family="lstm", tasks=CLS_TAG, **recipes.RECURRENT)
 def lstm_small(info: DataInfo):
     """LSTM, 1 layer, 128 hidden, 100-d embeddings."""
     return _build(info, cell="lstm", embed=100, hidden=128, layers=1, bidirectional=False,
                   dropout=0.3)
 
 
-@register_model("lstm_base", family="lstm", tasks=CLS_TAG)
+@register_model("lstm_base", family="lstm", tasks=CLS_TAG, **recipes.RECURRENT)
 def lstm_base(info: DataInfo):
     """LSTM, 2 layers, 256 hidden, 200-d embeddings."""
     return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=False,
@@ -74,14 +75,14 @@ def tiny_bilstm(info: DataInfo):
                   dropout=0.0)
 
 
-@register_model("bilstm_small", family="bilstm", tasks=CLS_TAG)
+@register_model("bilstm_small", family="bilstm", tasks=CLS_TAG, **recipes.RECURRENT)
 def bilstm_small(info: DataInfo):
     """Stacked BiLSTM, 2 layers, 128 hidden per direction, 100-d embeddings."""
     return _build(info, cell="lstm", embed=100, hidden=128, layers=2, bidirectional=True,
                   dropout=0.3)
 
 
-@register_model("bilstm_base", family="bilstm", tasks=CLS_TAG)
+@register_model("bilstm_base", family="bilstm", tasks=CLS_TAG, **recipes.RECURRENT)
 def bilstm_base(info: DataInfo):
     """Stacked BiLSTM, 2 layers, 256 hidden per direction, 200-d embeddings."""
     return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=True,
@@ -95,14 +96,14 @@ def tiny_bilstm_crf(info: DataInfo):
                   dropout=0.0, crf=True)
 
 
-@register_model("bilstm_crf_small", family="bilstm_crf", tasks=("ner",))
+@register_model("bilstm_crf_small", family="bilstm_crf", tasks=("ner",), **recipes.RECURRENT)
 def bilstm_crf_small(info: DataInfo):
     """BiLSTM-CRF (the canonical NER model): 2 layers, 128 hidden per direction."""
     return _build(info, cell="lstm", embed=100, hidden=128, layers=2, bidirectional=True,
                   dropout=0.3, crf=True)
 
 
-@register_model("bilstm_crf_base", family="bilstm_crf", tasks=("ner",))
+@register_model("bilstm_crf_base", family="bilstm_crf", tasks=("ner",), **recipes.RECURRENT)
 def bilstm_crf_base(info: DataInfo):
     """BiLSTM-CRF: 2 layers, 256 hidden per direction, 200-d embeddings."""
     return _build(info, cell="lstm", embed=200, hidden=256, layers=2, bidirectional=True,

@@ -11,6 +11,7 @@ normalisation alpha 0.6, max length min(2 * source length + 10, 100).
 """
 from __future__ import annotations
 
+from zoo import recipes
 from zoo.encoders.recurrent import RecurrentEncoder
 from zoo.encoders.transformer import TransformerEncoder
 from zoo.heads.seq2seq import RnnAttentionDecoder, TransformerDecoder
@@ -20,12 +21,12 @@ from zoo.seq2seq_models import DecodeConfig, Seq2Seq
 MT = ("translation",)
 GREEDY = DecodeConfig(strategy="greedy")
 BEAM2, BEAM4, BEAM5 = (DecodeConfig(strategy="beam", beam_size=k) for k in (2, 4, 5))
-# Words seen once in training cannot be learned as outputs, yet each costs a row of the
-# output layer (most of a CPU training step): vocabularies keep words seen at least twice.
-RNN_DEFAULTS = {"lr": 1e-3, "batch_size": 64, "label_smoothing": 0.1, "vocab_min_freq": 2}
-# Warmup then inverse-sqrt decay (Vaswani et al. 2017); pre-LN needs only a short warmup.
-TRANSFORMER_DEFAULTS = {"lr": 1e-3, "warmup_steps": 300, "decay": "inverse_sqrt",
-                        "batch_size": 64, "label_smoothing": 0.1, "vocab_min_freq": 2}
+# The tiny test variants train with the recipes' optimiser settings but the loop's default
+# epochs and patience (tests set their own); the others with the whole recipe.
+RNN_DEFAULTS = {k: v for k, v in recipes.SEQ2SEQ_RNN["train_defaults"].items()
+                if k not in ("epochs", "patience", "min_epochs")}
+TRANSFORMER_DEFAULTS = {k: v for k, v in recipes.SEQ2SEQ_TRANSFORMER["train_defaults"].items()
+                        if k not in ("epochs", "patience", "min_epochs")}
 
 
 def _target_size(info: DataInfo) -> int:
@@ -62,7 +63,7 @@ def tiny_seq2seq_lstm(info: DataInfo):
 
 
 @register_model("seq2seq_lstm_small", family="seq2seq_lstm", tasks=MT,
-                train_defaults=RNN_DEFAULTS)
+                **recipes.SEQ2SEQ_RNN)
 def seq2seq_lstm_small(info: DataInfo):
     """BiLSTM 128/direction -> LSTM 256, Luong attention + input feeding, 1 layer, beam 4."""
     return _rnn(info, cell="lstm", embed=128, enc_hidden=128, dec_hidden=256, layers=1,
@@ -70,7 +71,7 @@ def seq2seq_lstm_small(info: DataInfo):
 
 
 @register_model("seq2seq_lstm_base", family="seq2seq_lstm", tasks=MT,
-                train_defaults=RNN_DEFAULTS)
+                **recipes.SEQ2SEQ_RNN)
 def seq2seq_lstm_base(info: DataInfo):
     """BiLSTM 256/direction -> LSTM 512, Luong attention + input feeding, 2 layers, beam 5."""
     return _rnn(info, cell="lstm", embed=256, enc_hidden=256, dec_hidden=512, layers=2,
@@ -86,7 +87,7 @@ def tiny_seq2seq_gru(info: DataInfo):
 
 
 @register_model("seq2seq_gru_small", family="seq2seq_gru", tasks=MT,
-                train_defaults=RNN_DEFAULTS)
+                **recipes.SEQ2SEQ_RNN)
 def seq2seq_gru_small(info: DataInfo):
     """BiGRU 128/direction -> GRU 256, Luong attention + input feeding, 1 layer, beam 4."""
     return _rnn(info, cell="gru", embed=128, enc_hidden=128, dec_hidden=256, layers=1,
@@ -94,7 +95,7 @@ def seq2seq_gru_small(info: DataInfo):
 
 
 @register_model("seq2seq_gru_base", family="seq2seq_gru", tasks=MT,
-                train_defaults=RNN_DEFAULTS)
+                **recipes.SEQ2SEQ_RNN)
 def seq2seq_gru_base(info: DataInfo):
     """BiGRU 256/direction -> GRU 512, Luong attention + input feeding, 2 layers, beam 5."""
     return _rnn(info, cell="gru", embed=256, enc_hidden=256, dec_hidden=512, layers=2,
@@ -110,7 +111,7 @@ def tiny_seq2seq_transformer(info: DataInfo):
 
 
 @register_model("seq2seq_transformer_small", family="seq2seq_transformer", tasks=MT,
-                train_defaults=TRANSFORMER_DEFAULTS)
+                **recipes.SEQ2SEQ_TRANSFORMER)
 def seq2seq_transformer_small(info: DataInfo):
     """Pre-LN Transformer, d=256, 2+2 layers, 4 heads, ff 512, tied embeddings, beam 4."""
     return _transformer(info, d_model=256, enc_layers=2, dec_layers=2, heads=4, ff_dim=512,
@@ -118,7 +119,7 @@ def seq2seq_transformer_small(info: DataInfo):
 
 
 @register_model("seq2seq_transformer_base", family="seq2seq_transformer", tasks=MT,
-                train_defaults=TRANSFORMER_DEFAULTS)
+                **recipes.SEQ2SEQ_TRANSFORMER)
 def seq2seq_transformer_base(info: DataInfo):
     """Pre-LN Transformer, d=512, 3+3 layers, 8 heads, ff 2048, tied embeddings, beam 5."""
     return _transformer(info, d_model=512, enc_layers=3, dec_layers=3, heads=8, ff_dim=2048,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from zoo import recipes
 from zoo.encoders.transformer import TransformerEncoder
 from zoo.heads.classification import ClassificationHead
 from zoo.heads.tagging import CrfTagHead, SoftmaxTagHead
@@ -15,7 +16,8 @@ from zoo.registry import DataInfo, register_model
 from zoo.task_models import SequenceClassifier, SequenceTagger
 
 CLS_TAG = ("sentiment", "ner")
-# Noam-style schedule: linear warmup over 200 steps, then lr * sqrt(200 / step).
+# Noam-style schedule: linear warmup over 200 steps, then lr * sqrt(200 / step). The tiny
+# test variants train with the schedule alone; the others with recipes.TRANSFORMER.
 TRAIN_DEFAULTS = {"lr": 5e-4, "warmup_steps": 200, "decay": "inverse_sqrt", "batch_size": 32}
 
 
@@ -58,14 +60,14 @@ def tiny_transformer(info: DataInfo):
 
 
 @register_model("transformer_small", family="transformer", tasks=CLS_TAG,
-                train_defaults=TRAIN_DEFAULTS)
+                **recipes.TRANSFORMER)
 def transformer_small(info: DataInfo):
     """Pre-LN Transformer encoder, d=128, 2 layers, 4 heads, ff 256, dropout 0.1."""
     return _build(info, d_model=128, layers=2, heads=4, ff_dim=256, dropout=0.1)
 
 
 @register_model("transformer_base", family="transformer", tasks=CLS_TAG,
-                train_defaults=TRAIN_DEFAULTS)
+                **recipes.TRANSFORMER)
 def transformer_base(info: DataInfo):
     """Pre-LN Transformer encoder, d=256, 4 layers, 4 heads, ff 512, dropout 0.1."""
     return _build(info, d_model=256, layers=4, heads=4, ff_dim=512, dropout=0.1)
@@ -79,14 +81,14 @@ def tiny_transformer_crf(info: DataInfo):
 
 
 @register_model("transformer_crf_small", family="transformer_crf", tasks=("ner",),
-                train_defaults=TRAIN_DEFAULTS)
+                **recipes.TRANSFORMER)
 def transformer_crf_small(info: DataInfo):
     """Pre-LN Transformer encoder + BIO-constrained CRF, d=128, 2 layers, 4 heads, ff 256."""
     return _build(info, d_model=128, layers=2, heads=4, ff_dim=256, dropout=0.1, crf=True)
 
 
 @register_model("transformer_crf_base", family="transformer_crf", tasks=("ner",),
-                train_defaults=TRAIN_DEFAULTS)
+                **recipes.TRANSFORMER)
 def transformer_crf_base(info: DataInfo):
     """Pre-LN Transformer encoder + BIO-constrained CRF, d=256, 4 layers, 4 heads, ff 512."""
     return _build(info, d_model=256, layers=4, heads=4, ff_dim=512, dropout=0.1, crf=True)

@@ -1,0 +1,158 @@
+"""Length-bucketed batches, singleton -> <unk> replacement, and the per-family recipes."""
+from __future__ import annotations
+
+import random
+
+import pytest
+import torch
+
+from zoo.batching import Collator
+from zoo.cells import CellSpec, resolve_train_config
+from zoo.configs import TrainConfig
+from zoo.data.types import Example
+from zoo.data.vocab import Vocab
+from zoo.errors import ConfigError
+from zoo.registry import get_entry, list_models
+from zoo.train import plan_batches, replace_singletons, singleton_ids
+
+
+def _examples(n: int, seed: int = 0) -> list[Example]:
+    rng = random.Random(seed)
+    return [Example(tokens=tuple(f"w{rng.randrange(50)}" for _ in range(rng.randint(1, 60))),
+                    label="pos") for _ in range(n)]
+
+
+def _padding(batches) -> int:
+    return sum(len(b) * max(len(e.tokens) for e in b) - sum(len(e.tokens) for e in b)
+               for b in batches)
+
+
+def test_bucketed_batches_cover_every_example_once_and_cut_padding():
+    examples = _examples(2000)
+    plain = plan_batches(examples, 32, random.Random(1), pool=0)
+    bucketed = plan_batches(examples, 32, random.Random(1), pool=50)
+    for batches in (plain, bucketed):
+        assert sorted(id(e) for b in batches for e in b) == sorted(id(e) for e in examples)
+        assert all(len(b) <= 32 for b in batches)
+    # Lengths uniform on 1..60: random batches pad ~29 tokens a row, bucketed ones ~1.
+    assert _padding(bucketed) < 0.1 * _padding(plain)
+
+
+def test_bucketed_batches_differ_between_epochs_and_repeat_per_seed():
+    examples = _examples(500)
+    rng = random.Random(3)
+    first, second = (plan_batches(examples, 16, rng, pool=10) for _ in range(2))
+    assert [[id(e) for e in b] for b in first] != [[id(e) for e in b] for b in second]
+    again = plan_batches(examples, 16, random.Random(3), pool=10)
+    assert [[id(e) for e in b] for b in again] == [[id(e) for e in b] for b in first]
+
+
+def _collator(train):
+    vocab = Vocab.build(ex.tokens for ex in train)
+    return Collator("sentiment", vocab, ("neg", "pos"))
+
+
+def test_only_singletons_are_replaced_at_about_the_rate_asked():
+    train = [Example(tokens=("the", "cat", "rare"), label="pos"),
+             Example(tokens=("the", "cat", "odd"), label="neg")]
+    collator = _collator(train)
+    flags = singleton_ids(collator, train)
+    assert {collator.vocab.itos[i] for i in torch.nonzero(flags).flatten().tolist()} == {
+        "rare", "odd"}
+    ids = collator(train * 2000).ids  # (4000, 3)
+    out = replace_singletons(ids, flags, 0.5, torch.Generator().manual_seed(0))
+    replaced = out != ids
+    assert not replaced[:, :2].any()  # "the", "cat" occur twice: never replaced
+    assert (out[replaced] == collator.vocab.unk_id).all()
+    assert replaced[:, 2].float().mean().item() == pytest.approx(0.5, abs=0.03)
+
+
+def test_training_with_unk_replace_feeds_unk_to_the_model():
+    """The loop applies the replacement: the model sees <unk> on training batches only."""
+    from zoo.train import train_model
+
+    train = [Example(tokens=(f"once{i}", "common"), label="pos") for i in range(64)]
+    collator = _collator(train)
+    seen: list[torch.Tensor] = []
+
+    class Spy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def loss(self, batch):
+            seen.append(batch.ids.clone())
+            return (self.w ** 2).sum() + 1.0
+
+    cfg = TrainConfig(epochs=1, unk_replace=0.5, batch_size=64)
+    train_model(Spy(), collator, train, cfg, seed=0, dev_score=lambda m: 0.0)
+    first_column = torch.cat(seen)[:, 0]
+    unk_share = (first_column == collator.vocab.unk_id).float().mean().item()
+    assert 0.3 < unk_share < 0.7
+    assert not (torch.cat(seen)[:, 1] == collator.vocab.unk_id).any()
+
+
+def test_bad_recipe_values_are_refused():
+    with pytest.raises(ConfigError, match="unk_replace"):
+        TrainConfig(unk_replace=1.0)
+    with pytest.raises(ConfigError, match="bucket_pool"):
+        TrainConfig(bucket_pool=-1)
+
+
+def test_every_registered_neural_model_has_a_recipe_with_early_stopping():
+    """Non-test neural models carry a recipe: a minimum number of epochs before stopping,
+    and a trained <unk> (singleton replacement, a min-frequency vocabulary, or ELMo's
+    character CNN)."""
+    for name in list_models("*"):
+        entry = get_entry(name)
+        if entry.kind != "neural" or name.startswith("tiny_"):
+            continue
+        for task in entry.tasks:
+            recipe = entry.recipe(task)
+            assert recipe.get("min_epochs", 1) >= 3, (name, task)
+            assert (recipe.get("unk_replace", 0) > 0 or recipe.get("vocab_min_freq", 1) > 1
+                    or entry.family == "elmo"), (name, task)
+
+
+def test_recipe_order_task_over_family_profile_budget_user_last():
+    ner = resolve_train_config(CellSpec("ner", "wnut16", "bilstm_small", 0.3, 1, "quick"))
+    sentiment = resolve_train_config(CellSpec("sentiment", "mr", "bilstm_small", 0.3, 1,
+                                              "quick"))
+    assert (ner.lr, ner.batch_size, ner.min_epochs) == (3e-3, 16, 5)
+    assert (sentiment.lr, sentiment.batch_size) == (1e-3, 32)
+    user = resolve_train_config(CellSpec("ner", "wnut16", "bilstm_small", 0.3, 1, "quick",
+                                         overrides=(("lr", 0.01),)))
+    assert user.lr == 0.01
+    twin = resolve_train_config(CellSpec("ner", "wnut16", "bilstm_crf_small_ort_q8", 0.3, 1,
+                                         "quick"))
+    base = resolve_train_config(CellSpec("ner", "wnut16", "bilstm_crf_small", 0.3, 1, "quick"))
+    assert twin == base  # an ONNX twin trains exactly like its float base
+
+
+RECIPE_KEYS = {"epochs", "patience", "min_epochs", "lr", "batch_size", "unk_replace",
+               "warmup_steps", "decay", "label_smoothing", "vocab_min_freq"}
+
+
+def test_profiles_set_budgets_not_recipes():
+    """Recipes live with the model registration; a profile that set epochs or a rate would
+    silently override every family's recipe."""
+    from zoo.configs import PROFILES
+
+    for profile in PROFILES.values():
+        assert not RECIPE_KEYS & set(profile.train), (profile.name, profile.train)
+
+
+def test_quick_profile_has_no_time_cap_and_sizes_per_dataset():
+    from zoo.bench import plan_cells
+    from zoo.configs import get_profile
+
+    quick = get_profile("quick")
+    assert quick.train.get("max_train_seconds", 0) == 0
+    cells = plan_cells("quick")
+    sizes = {(c.dataset, c.train_size) for c in cells}
+    for dataset in quick.datasets:
+        assert {s for d, s in sizes if d == dataset} == set(quick.sizes_for(dataset))
+    assert quick.sizes_for("tatoeba-en-es") != quick.train_sizes  # the corpus is 136k pairs
+    # --sizes replaces the per-dataset sizes everywhere.
+    forced = plan_cells("quick", models="bilstm_small,seq2seq_gru_small", train_sizes="0.1")
+    assert {c.train_size for c in forced} == {0.1}

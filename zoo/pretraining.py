@@ -1,0 +1,49 @@
+"""Unlabeled text for pretraining: every default dataset's training text in one language.
+
+The ELMo-style biLM is pretrained once per language and biLM config, on the training
+sentences (never dev or test) of all default datasets of that language (for translation,
+the source side), and shared by every task, training size and seed: pretraining is the
+costliest step of the ELMo family, and a language model learns more from 146k sentences of
+three datasets than from the 2k tweets of one. The cache key is the corpus fingerprint (the
+member datasets' fingerprints) with the biLM config, so new data or a resized biLM never
+loads stale weights.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from zoo.data.catalog import list_datasets
+from zoo.data.prepare import PreparedDataset
+from zoo.errors import ConfigError
+
+# One biLM per language and config: the seed of a cell does not reach its pretraining.
+PRETRAIN_SEED = 0
+
+
+@dataclass(frozen=True)
+class PretrainCorpus:
+    language: str
+    members: tuple[str, ...]  # dataset names, sorted
+    sentences: tuple[tuple[str, ...], ...]  # their training sentences, in member order
+    fingerprint: str  # sha256 hex over "name=fingerprint" of each member
+
+
+def corpus_members(language: str) -> tuple[str, ...]:
+    names = sorted(card.name for card in list_datasets()
+                   if card.default and card.language == language)
+    if not names:
+        raise ConfigError(f"no default dataset is in language {language!r}, so there is no "
+                          "text to pretrain on; pick a dataset in a language the catalog has")
+    return tuple(names)
+
+
+def language_corpus(language: str, load: Callable[[str], PreparedDataset]) -> PretrainCorpus:
+    """The pretraining corpus of `language`; `load(name)` prepares a dataset (from the cache
+    when it is there)."""
+    parts = [load(name) for name in corpus_members(language)]
+    sentences = tuple(tuple(ex.tokens) for part in parts for ex in part.splits["train"])
+    text = "|".join(f"{part.name}={part.fingerprint}" for part in parts)
+    return PretrainCorpus(language, tuple(p.name for p in parts), sentences,
+                          hashlib.sha256(text.encode()).hexdigest())
