@@ -29,7 +29,8 @@ def summary_markdown(summary: dict) -> str:
     """Markdown for the Prefect UI: escaped like report.md (names are data)."""
     lines = [f"# Decision guide: {escape_md(summary['experiment'])}", ""]
     if summary.get("smoke"):
-        lines += ["**Smoke-level numbers** (quick profile): do not pick a model from them.", ""]
+        lines += ["**Smoke-level numbers** (quick profile: small sizes, one seed): a first "
+                  "look; decide on the standard profile.", ""]
     for warning in summary.get("warnings", []):
         lines.append(f"> {escape_md(warning)}")
     lines += ["", "| Task · dataset | Scenario | Model | Quality | p90 ms |", "|---|---|---|---:|---:|"]

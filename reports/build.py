@@ -124,6 +124,45 @@ class Report:
     run_urls: dict[str, str]
     cells: dict[str, Cell]  # every run by id
     stop_counts: dict[str, int] = field(default_factory=dict)  # current cells by stop state
+    pretraining: list[Pretraining] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pretraining:
+    """One pretrained biLM, as the cells that loaded it logged it (pretrain/* metrics)."""
+
+    models: tuple[str, ...]
+    datasets: tuple[str, ...]  # the cells' datasets that used it
+    corpus_datasets: int  # datasets whose training text it was pretrained on
+    sentences: int
+    epochs: float
+    seconds: float
+    perplexity_start: float | None
+    perplexity: float
+    hit_budget: bool
+
+
+def pretraining(current: Sequence[Cell]) -> list[Pretraining]:
+    """The distinct pretrained biLMs behind the current cells: cells that share one logged
+    the same sentences, perplexity and cost (a cache hit repeats the first cell's record)."""
+    groups: dict[tuple, list[Cell]] = {}
+    for c in current:
+        ppl = c.metric("pretrain/perplexity")
+        if ppl is None:
+            continue
+        key = (round(ppl, 3), c.metric("pretrain/sentences"), c.metric("pretrain/seconds"))
+        groups.setdefault(key, []).append(c)
+    out = []
+    for (ppl, sentences, seconds), cells in groups.items():
+        first = cells[0]
+        out.append(Pretraining(
+            models=tuple(sorted({c.model for c in cells})),
+            datasets=tuple(sorted({c.dataset for c in cells})),
+            corpus_datasets=int(first.metric("pretrain/corpus_datasets") or 1),
+            sentences=int(sentences or 0), epochs=first.metric("pretrain/epochs") or 0.0,
+            seconds=seconds or 0.0, perplexity_start=first.metric("pretrain/perplexity_start"),
+            perplexity=ppl, hit_budget=bool(first.metric("pretrain/hit_time_budget"))))
+    return sorted(out, key=lambda p: p.models)
 
 
 def stop_counts(current: Sequence[Cell]) -> dict[str, int]:
@@ -366,7 +405,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         missing=missing_cells(cells, planned),
         changes=regressions.changes(cells), warnings=warnings, n_runs=len(cells),
         run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
-        cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current))
+        cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current),
+        pretraining=pretraining(current))
 
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:

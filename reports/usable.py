@@ -98,7 +98,7 @@ class Usability:
         if not self.converged:
             return "stop reason unknown" if self.stop_reason == "unknown" else "not converged"
         if self.above_floor is False:
-            return "at the floor"
+            return "below the floor" if self.reason.startswith("below") else "at the floor"
         return "converged"
 
     @property
@@ -150,7 +150,9 @@ def assess(stops: Iterable[RunStop], *, floor: bool,
     if versus_floor is not None and above is not True:
         if above is None:
             return Usability(**base, reason="at the floor (difference untested)")
-        return Usability(**base, reason=f"at the floor ({p_text(p)})")
+        below = bool(versus_floor.significant and (versus_floor.diff or 0) < 0)
+        where = "below the floor" if below else "at the floor"
+        return Usability(**base, reason=f"{where} ({p_text(p)})")
     return Usability(**base, usable=True)
 
 

@@ -75,7 +75,7 @@ def pretrained(tmp_path_factory):
 
 def test_pretraining_perplexity_falls(pretrained):
     _, _, _, metrics, curves, _ = pretrained
-    curve = curves["pretrain/perplexity"]
+    curve = curves["curve/pretrain_perplexity"]
     assert len(curve) == 4  # before training, then after each of 3 epochs
     assert all(later < earlier for earlier, later in pairwise(curve)), curve
     assert metrics["pretrain/perplexity"] < curve[0] / 2
@@ -121,7 +121,7 @@ def test_pretraining_is_seeded_and_leaves_global_rng_alone():
 def test_pretrain_hook_loads_weights_and_describes(tmp_path):
     model = create_model("tiny_elmo_frozen", info_for("sentiment"))
     metrics, curves = model.pretrain(_ctx(tmp_path, _corpus(60)))
-    assert "pretrain/perplexity" in metrics and len(curves["pretrain/perplexity"]) == 2
+    assert "pretrain/perplexity" in metrics and len(curves["curve/pretrain_perplexity"]) == 2
     state, _, _ = load_or_pretrain(TINY, _ctx(tmp_path, _corpus(60)))
     loaded = model.encoder.bilm.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in state.items())

@@ -156,3 +156,14 @@ def test_quick_profile_has_no_time_cap_and_sizes_per_dataset():
     # --sizes replaces the per-dataset sizes everywhere.
     forced = plan_cells("quick", models="bilstm_small,seq2seq_gru_small", train_sizes="0.1")
     assert {c.train_size for c in forced} == {0.1}
+
+
+def test_optimizer_is_fused_adamw_over_trainable_parameters_only():
+    from zoo.train import make_optimizer
+
+    model = torch.nn.Sequential(torch.nn.Embedding(50, 8), torch.nn.Linear(8, 2))
+    model[0].requires_grad_(False)  # e.g. a frozen biLM
+    opt = make_optimizer(model, TrainConfig(lr=1e-3))
+    assert isinstance(opt, torch.optim.AdamW)
+    assert opt.param_groups[0]["fused"] is True
+    assert {id(p) for p in opt.param_groups[0]["params"]} == {id(p) for p in model[1].parameters()}

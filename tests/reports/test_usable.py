@@ -231,3 +231,32 @@ def test_leaf_without_usable_pick_names_the_fastest_usable(budget):
     (branch,) = recommend.decision_branches({1000: rows}, "accuracy", budgets=(budget,))
     assert branch.leaves[0].model is None
     assert "the fastest usable one, slow, needs 12.0 ms" in branch.leaves[0].note
+
+
+def test_one_shared_bilm_is_shown_once_with_its_cost_and_perplexity():
+    shared = {"pretrain/perplexity": 197.0, "pretrain/perplexity_start": 19917.0,
+              "pretrain/sentences": 144569.0, "pretrain/seconds": 95.0,
+              "pretrain/epochs": 0.13, "pretrain/hit_time_budget": 1.0,
+              "pretrain/corpus_datasets": 3.0}
+    runs = [floor_run(quality=0.5), make_run("elmo_frozen_small", family="elmo", quality=0.7),
+            make_run("elmo_frozen_small", family="elmo", quality=0.72, size="0.5")]
+    for run in runs[1:]:
+        run["metrics"].update(shared)
+    report, _ = _section(runs)
+    assert len(report.pretraining) == 1
+    html = render_html(report, [], "sqlite:///x.db")
+    text = re.sub(r"<[^>]+>", "", html)
+    assert text.count("biLM pretraining") == 1
+    assert ("pretrained once on 144,569 training sentences of 3 datasets (never dev or test), "
+            "0.13 epochs in 95 s, stopped by its time budget; held-out perplexity "
+            "19,917 → 197") in text
+
+
+def test_a_model_significantly_worse_than_its_floor_reads_below_the_floor():
+    below = Comparison(True, -0.5, 0.002, basis="paired bootstrap")
+    u = usable.assess([usable.RunStop("early_stopped", True)], floor=False, versus_floor=below)
+    assert not u.usable and u.reason == "below the floor (p=0.002)"
+    assert u.badge == "below the floor"
+    level = Comparison(False, 0.3, 0.4, basis="paired bootstrap")
+    u = usable.assess([usable.RunStop("early_stopped", True)], floor=False, versus_floor=level)
+    assert u.reason == "at the floor (p=0.400)" and u.badge == "at the floor"
