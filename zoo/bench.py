@@ -118,12 +118,14 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[di
     """Pretrain what the planned cells' models need (the ELMo biLM: once per language and
     biLM config, zoo.pretraining), before any cell trains; one row per model with a hook.
     A cached biLM makes this a file read."""
-    rows = []
-    for model in dict.fromkeys(spec.model for spec in cells
-                               if get_entry(spec.model).kind == "neural"
-                               and get_entry(spec.model).runtime == "torch"):
-        spec = next(s for s in cells if s.model == model)
-        data = load_data(spec.dataset, mirror)
+    rows, loaded = [], {}
+    trainable = [s for s in cells if (e := get_entry(s.model)).kind == "neural"
+                 and e.runtime == "torch"]
+    for model in dict.fromkeys(spec.model for spec in trainable):
+        spec = next(s for s in trainable if s.model == model)
+        if spec.dataset not in loaded:  # one read of each prepared dataset, not one a model
+            loaded[spec.dataset] = load_data(spec.dataset, mirror)
+        data = loaded[spec.dataset]
         start = time.perf_counter()
         metrics = pretrain_model(spec, data, tracking.state_dir() / "models",
                                  functools.partial(pretrain_corpus, mirror=mirror))

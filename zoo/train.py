@@ -55,8 +55,6 @@ class TrainResult:
     best_dev_score: float
     epochs: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
-    stopped_early: bool = False
-    hit_time_budget: bool = False
     amp: bool = False  # whether bfloat16 autocast was on (cfg.amp and a CUDA device)
     stop_reason: str = ""  # early_stopped | epoch_cap | time_cap (see `stop_summary`)
     still_improving: bool = False
@@ -65,6 +63,14 @@ class TrainResult:
     @property
     def epochs_run(self) -> int:
         return len(self.epochs)
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stop_reason == "early_stopped"
+
+    @property
+    def hit_time_budget(self) -> bool:
+        return self.stop_reason == "time_cap"
 
 
 def stop_summary(scores: Sequence[float], reason: str, patience: int,
@@ -233,11 +239,11 @@ def train_model(
             result.best_epoch, result.best_dev_score = epoch, score
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
-            result.stopped_early, result.stop_reason = True, "early_stopped"
+            result.stop_reason = "early_stopped"
             break
         if out_of_time or (cfg.max_train_seconds and
                            time.perf_counter() - start > cfg.max_train_seconds):
-            result.hit_time_budget, result.stop_reason = True, "time_cap"
+            result.stop_reason = "time_cap"
             break
     else:
         result.stop_reason = "epoch_cap"

@@ -381,13 +381,13 @@ def tiny_elmo_finetune(info: DataInfo):
 
 @register_model("elmo_frozen_small", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_frozen_small(info: DataInfo):
-    """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, frozen) + BiLSTM 64."""
+    """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, frozen) + BiLSTM 64."""
     return _build(info, SMALL, frozen=True, word_dim=50, task_hidden=64, dropout=0.3)
 
 
 @register_model("elmo_finetune_small", family="elmo", tasks=CLS_TAG, **recipes.ELMO)
 def elmo_finetune_small(info: DataInfo):
-    """ELMo-style biLM (P=64, cell 256, pretrained <=60 s, fine-tuned) + BiLSTM 64."""
+    """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, fine-tuned) + BiLSTM 64."""
     return _build(info, SMALL, frozen=False, word_dim=50, task_hidden=64, dropout=0.3)
 
 

@@ -23,10 +23,8 @@ GREEDY = DecodeConfig(strategy="greedy")
 BEAM2, BEAM4, BEAM5 = (DecodeConfig(strategy="beam", beam_size=k) for k in (2, 4, 5))
 # The tiny test variants train with the recipes' optimiser settings but the loop's default
 # epochs and patience (tests set their own); the others with the whole recipe.
-RNN_DEFAULTS = {k: v for k, v in recipes.SEQ2SEQ_RNN["train_defaults"].items()
-                if k not in ("epochs", "patience", "min_epochs")}
-TRANSFORMER_DEFAULTS = {k: v for k, v in recipes.SEQ2SEQ_TRANSFORMER["train_defaults"].items()
-                        if k not in ("epochs", "patience", "min_epochs")}
+RNN_DEFAULTS = recipes.SEQ2SEQ_RNN_OPTIM
+TRANSFORMER_DEFAULTS = recipes.SEQ2SEQ_TRANSFORMER_OPTIM
 
 
 def _target_size(info: DataInfo) -> int:

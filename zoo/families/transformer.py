@@ -18,7 +18,7 @@ from zoo.task_models import SequenceClassifier, SequenceTagger
 CLS_TAG = ("sentiment", "ner")
 # Noam-style schedule: linear warmup over 200 steps, then lr * sqrt(200 / step). The tiny
 # test variants train with the schedule alone; the others with recipes.TRANSFORMER.
-TRAIN_DEFAULTS = {"lr": 5e-4, "warmup_steps": 200, "decay": "inverse_sqrt", "batch_size": 32}
+TRAIN_DEFAULTS = recipes.TRANSFORMER_SCHEDULE
 
 
 class _DescribeEncoder:
