@@ -167,3 +167,12 @@ def test_optimizer_is_fused_adamw_over_trainable_parameters_only():
     assert isinstance(opt, torch.optim.AdamW)
     assert opt.param_groups[0]["fused"] is True
     assert {id(p) for p in opt.param_groups[0]["params"]} == {id(p) for p in model[1].parameters()}
+
+
+def test_runtime_twins_are_planned_after_every_torch_cell():
+    """A twin reuses its base's weights only when the base has finished: plan twins last."""
+    from zoo.bench import plan_cells
+
+    runtimes = [get_entry(c.model).runtime for c in plan_cells("quick")]
+    first_twin = next(i for i, r in enumerate(runtimes) if r != "torch")
+    assert first_twin > 0 and all(r != "torch" for r in runtimes[first_twin:])
