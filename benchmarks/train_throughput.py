@@ -14,11 +14,14 @@ the load average it prints: oversubscribed cores make both arms meaningless.
 
     .venv/bin/python benchmarks/train_throughput.py --threads 1,2 --batches 40
     .venv/bin/python benchmarks/train_throughput.py --models 'bilstm_small,cnn_small' --datasets mr
+    .venv/bin/python benchmarks/train_throughput.py --models 'seq2seq_*' --datasets tatoeba-en-es \
+        --size 3000   # the quick profile's translation cell (its vocabulary, its epoch)
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import random
 import time
@@ -43,12 +46,14 @@ def _setup(name: str, task: str, data, args, seed: int):
     """A fresh model, its collator and config, and the examples of the timed epoch."""
     from zoo.batching import Collator
     from zoo.cells import CellSpec, _data_info, resolve_train_config
+    from zoo.data import train_subset
     from zoo.registry import create_model
     from zoo.train import seed_everything
 
-    spec = CellSpec(task, data.name, name, 1.0, seed, overrides=args.overrides)
+    spec = CellSpec(task, data.name, name, args.size, seed, overrides=args.overrides)
     cfg = resolve_train_config(spec)
-    train = list(data.splits["train"])
+    # The cell's own training subset: its vocabulary sets the embedding and output sizes.
+    train = list(train_subset(data.splits["train"], args.size, seed))
     info = _data_info(spec, data, train, cfg)
     seed_everything(seed)
     model = create_model(name, info)
@@ -98,6 +103,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40, help="timed batches per arm")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up batches per arm")
     parser.add_argument("--mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
+    parser.add_argument("--size", type=json.loads, default=1.0,
+                        help="training size as a cell takes it: a fraction or a count "
+                             "(the vocabulary, so the output layer, is built from it)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="TrainConfig override for both arms (e.g. bucket_pool=0)")
     args = parser.parse_args()
@@ -105,16 +113,16 @@ def main() -> None:
 
     args.overrides = tuple(sorted(parse_overrides(args.set).items()))
     from zoo.bench import load_data
-    from zoo.data import get_card
+    from zoo.data import get_card, train_subset
 
     print(f"load average before: {os.getloadavg()[0]:.2f}  torch {torch.__version__}  "
-          f"overrides: {dict(args.overrides) or 'none'}")
+          f"size: {args.size}  overrides: {dict(args.overrides) or 'none'}")
     print(f"{'model':28s} {'dataset':14s} thr {'zoo tok/s':>10s} {'hand tok/s':>10s} "
           f"{'ratio':>6s} {'s/epoch*':>9s}")
     for dataset in args.datasets.split(","):
         data = load_data(dataset, args.mirror)
         task = get_card(dataset).task
-        n_train = len(data.splits["train"])
+        n_train = len(train_subset(data.splits["train"], args.size, 1))
         for name in _model_names(args.models, task):
             for threads in (int(t) for t in args.threads.split(",")):
                 torch.set_num_threads(threads)

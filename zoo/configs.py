@@ -181,8 +181,9 @@ PROFILES: dict[str, Profile] = {
         # selection on a 400-example stratified sample, the English biLM pretrained for 90 s
         # once for both datasets that read English.
         train={"dev_limit": 400, "pretrain_max_seconds": 90.0},
-        # NER needs more of its 1,916 tweets to leave F1 0; the RNN translation decoders step
-        # token by token (input feeding), so translation gets a few thousand pairs only.
+        # NER needs more of its 1,916 tweets to leave F1 0; translation gets a few thousand
+        # pairs only, since the output layer and optimiser over a full 30k-word vocabulary
+        # cost as much as the model (benchmarks/train_throughput.py --size).
         dataset_sizes={"wnut16": (0.5, 1.0), "tatoeba-en-es": (1000, 3000)},
         smoke=True,  # one seed, small sizes: the report flags it (reports.render)
     ),

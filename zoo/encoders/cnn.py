@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.dropout import Dropout
+
 
 class MultiWidthConv(nn.Module):
     """Parallel convolutions of several widths, concatenated: (B, T, In) -> (B, T, C * len(widths))."""
@@ -48,7 +50,7 @@ class ConvEncoder(nn.Module):
         if layers < 1:
             raise ValueError("layers must be at least 1")
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         first = MultiWidthConv(embed_dim, widths, channels)
         rest = [MultiWidthConv(first.output_dim, widths, channels) for _ in range(layers - 1)]
         self.blocks = nn.ModuleList([first, *rest])

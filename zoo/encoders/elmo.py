@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.data.vocab import PAD, Vocab
+from zoo.dropout import Dropout
 
 # Character ids: 0 = padding, byte b -> b + 1, then begin- and end-of-word markers.
 BOW, EOW = 257, 258
@@ -89,7 +90,7 @@ class BiLM(nn.Module):
                                           cfg.highways, cfg.proj)
         self.forward_lstms = nn.ModuleList(self._lstm() for _ in range(2))
         self.backward_lstms = nn.ModuleList(self._lstm() for _ in range(2))
-        self.dropout = nn.Dropout(cfg.dropout)
+        self.dropout = Dropout(cfg.dropout)
 
     def _lstm(self) -> nn.LSTM:
         lstm = nn.LSTM(self.cfg.proj, self.cfg.cell, proj_size=self.cfg.proj, batch_first=True)
@@ -152,7 +153,7 @@ class ElmoEncoder(nn.Module):
         self.mix = ScalarMix(3)
         self.word_embed = nn.Embedding(len(vocab), word_dim, padding_idx=0)
         nn.init.normal_(self.word_embed.weight, std=0.1)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.task_lstm = nn.LSTM(2 * cfg.proj + word_dim, task_hidden, batch_first=True,
                                  bidirectional=True)
         self.output_dim = 2 * task_hidden

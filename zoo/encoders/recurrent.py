@@ -1,13 +1,15 @@
 """Recurrent encoders: Elman RNN, GRU, LSTM, and their bidirectional stacks.
 
 Sequences are packed so padding never reaches the recurrence: a padded sentence gives
-exactly the states of the same sentence alone.
+exactly the states of the same sentence alone. A batch without padding runs unpacked.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from zoo.dropout import Dropout
 
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -19,14 +21,14 @@ class RecurrentEncoder(nn.Module):
                  layers: int = 1, bidirectional: bool = False, dropout: float = 0.0):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.embed_dropout = nn.Dropout(dropout)
+        self.embed_dropout = Dropout(dropout)
         kwargs = {"nonlinearity": "tanh"} if cell == "rnn" else {}
         # nn.RNN/GRU/LSTM apply `dropout` between stacked layers (not after the last one).
         self.rnn = _CELLS[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
                                 bidirectional=bidirectional,
                                 dropout=dropout if layers > 1 else 0.0, **kwargs)
         self.output_dim = hidden * (2 if bidirectional else 1)
-        self.output_dropout = nn.Dropout(dropout)
+        self.output_dropout = Dropout(dropout)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -49,6 +51,11 @@ class RecurrentEncoder(nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         x = self.embed_dropout(self.embed(ids))  # (B, T, E)
         lengths = mask.sum(dim=1).clamp(min=1).cpu()  # (B,)
+        if bool((lengths == ids.shape[1]).all()):
+            # No padding (batch-1 prediction): the same states without packing, which costs
+            # about 0.2 ms of a 1 ms BiLSTM call at 22 tokens and keeps oneDNN's fused kernel.
+            out, _ = self.rnn(x)
+            return self.output_dropout(out)  # (B, T, D)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, _ = self.rnn(packed)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.dropout import Dropout
+
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
     """PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(same): fixed, no parameters."""
@@ -52,7 +54,7 @@ class TokenEmbedding(nn.Module):
         # Not persistent: a pure function of the sizes, so it is not stored in checkpoints.
         self.register_buffer("positions", sinusoidal_positions(max_positions, dim),
                              persistent=False)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, ids: torch.Tensor, offset: int = 0) -> torch.Tensor:
         """`offset`: position of ids[:, 0] (incremental decoding embeds one step at a time)."""
@@ -97,7 +99,7 @@ class MultiHeadAttention(nn.Module):
 
 class FeedForward(nn.Sequential):
     def __init__(self, dim: int, ff_dim: int, dropout: float = 0.0):
-        super().__init__(nn.Linear(dim, ff_dim), nn.GELU(), nn.Dropout(dropout),
+        super().__init__(nn.Linear(dim, ff_dim), nn.GELU(), Dropout(dropout),
                          nn.Linear(ff_dim, dim))
 
 
@@ -109,7 +111,7 @@ class EncoderLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
         self.attention = MultiHeadAttention(dim, heads, dropout)
         self.feed_forward = FeedForward(dim, ff_dim, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         h = self.norm1(x)  # (B, T, D)

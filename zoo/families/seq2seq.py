@@ -1,7 +1,7 @@
 """Translation variants: RNN (LSTM / GRU) encoder-decoders with attention, and Transformers.
 
 RNN: bidirectional encoder (packed, see zoo/encoders/recurrent.py), Luong "general"
-attention with input feeding (see zoo/heads/seq2seq.py). Transformer: pre-LN encoder and
+global attention without input feeding (why: zoo/heads/seq2seq.py). Transformer: pre-LN encoder and
 decoder, sinusoidal positions, tied target embedding / output projection.
 Word-level vocabularies on both sides; why, and its cost, in zoo/seq2seq_models.py.
 
@@ -63,7 +63,7 @@ def tiny_seq2seq_lstm(info: DataInfo):
 @register_model("seq2seq_lstm_small", family="seq2seq_lstm", tasks=MT,
                 **recipes.SEQ2SEQ_RNN)
 def seq2seq_lstm_small(info: DataInfo):
-    """BiLSTM 128/direction -> LSTM 256, Luong attention + input feeding, 1 layer, beam 4."""
+    """BiLSTM 128/direction -> LSTM 256, Luong attention, 1 layer, beam 4."""
     return _rnn(info, cell="lstm", embed=128, enc_hidden=128, dec_hidden=256, layers=1,
                 dropout=0.2, decode=BEAM4)
 
@@ -71,7 +71,7 @@ def seq2seq_lstm_small(info: DataInfo):
 @register_model("seq2seq_lstm_base", family="seq2seq_lstm", tasks=MT,
                 **recipes.SEQ2SEQ_RNN)
 def seq2seq_lstm_base(info: DataInfo):
-    """BiLSTM 256/direction -> LSTM 512, Luong attention + input feeding, 2 layers, beam 5."""
+    """BiLSTM 256/direction -> LSTM 512, Luong attention, 2 layers, beam 5."""
     return _rnn(info, cell="lstm", embed=256, enc_hidden=256, dec_hidden=512, layers=2,
                 dropout=0.3, decode=BEAM5)
 
@@ -87,7 +87,7 @@ def tiny_seq2seq_gru(info: DataInfo):
 @register_model("seq2seq_gru_small", family="seq2seq_gru", tasks=MT,
                 **recipes.SEQ2SEQ_RNN)
 def seq2seq_gru_small(info: DataInfo):
-    """BiGRU 128/direction -> GRU 256, Luong attention + input feeding, 1 layer, beam 4."""
+    """BiGRU 128/direction -> GRU 256, Luong attention, 1 layer, beam 4."""
     return _rnn(info, cell="gru", embed=128, enc_hidden=128, dec_hidden=256, layers=1,
                 dropout=0.2, decode=BEAM4)
 
@@ -95,7 +95,7 @@ def seq2seq_gru_small(info: DataInfo):
 @register_model("seq2seq_gru_base", family="seq2seq_gru", tasks=MT,
                 **recipes.SEQ2SEQ_RNN)
 def seq2seq_gru_base(info: DataInfo):
-    """BiGRU 256/direction -> GRU 512, Luong attention + input feeding, 2 layers, beam 5."""
+    """BiGRU 256/direction -> GRU 512, Luong attention, 2 layers, beam 5."""
     return _rnn(info, cell="gru", embed=256, enc_hidden=256, dec_hidden=512, layers=2,
                 dropout=0.3, decode=BEAM5)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zoo.dropout import Dropout
+
 
 class AttentionPooling(nn.Module):
     """Additive self-attention pooling (Bahdanau-style scoring of each state)."""
@@ -29,7 +31,7 @@ class ClassificationHead(nn.Module):
         self.pooling = pooling
         self.attention = AttentionPooling(input_dim) if pooling == "attention" else None
         pooled_dim = input_dim * (2 if pooling == "meanmax" else 1)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.out = nn.Linear(pooled_dim, num_labels)
 
     def pool(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

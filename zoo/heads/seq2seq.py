@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from zoo.dropout import Dropout
 from zoo.encoders.transformer import FeedForward, MultiHeadAttention, TokenEmbedding
 
 State = dict[str, torch.Tensor]
@@ -31,14 +32,18 @@ def select(state: State, index: torch.Tensor) -> State:
 
 
 class RnnAttentionDecoder(nn.Module):
-    """LSTM/GRU decoder with Luong "general" attention and input feeding (Luong et al. 2015).
+    """LSTM/GRU decoder with Luong "general" global attention (Luong et al. 2015, section 3.1).
 
-    Per step: h_t = RNN([y_{t-1}; h~_{t-1}], h_{t-1}); score(h_t, s) = h_t^T W_a s;
+    Per position: h_t = RNN(y_{t-1}, h_{t-1}); score(h_t, s) = h_t^T W_a s;
     c_t = sum softmax(score) s; h~_t = tanh(W_c [c_t; h_t]); p(y_t) = softmax(W_o h~_t).
     Why Luong general rather than Bahdanau additive: the score is one batched matmul against
     keys W_a s precomputed once per sentence, where additive attention runs a tanh MLP over
-    every source state at every step; on CPU that matters and quality is on par. Input
-    feeding passes h~ to the next step so the decoder knows what it already attended to.
+    every source state at every step; on CPU that matters and quality is on par.
+    Why no input feeding (Luong's section 3.3, feeding h~_{t-1} into the next step): it
+    makes every training position wait for the previous one's attention, so teacher forcing
+    becomes a Python loop of ~15 small ops per target token, forward and backward. Without
+    it, training runs the RNN over the whole target in one call and attends for every
+    position in two batched matmuls (benchmarks/train_throughput.py, translation rows).
     The initial state is a learned projection of the masked mean of the encoder states.
     """
 
@@ -47,12 +52,12 @@ class RnnAttentionDecoder(nn.Module):
         super().__init__()
         self.cell, self.layers, self.hidden = cell, layers, hidden
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
-        self.rnn = _RNN[cell](embed_dim + hidden, hidden, num_layers=layers, batch_first=True,
+        self.rnn = _RNN[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
                               dropout=dropout if layers > 1 else 0.0)
         self.bridge = nn.Linear(memory_dim, layers * hidden)
         self.attn_key = nn.Linear(memory_dim, hidden, bias=False)  # W_a
         self.combine = nn.Linear(memory_dim + hidden, hidden, bias=False)  # W_c
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.out = nn.Linear(hidden, vocab_size)  # W_o
         self._init_rnn()
 
@@ -73,51 +78,49 @@ class RnnAttentionDecoder(nn.Module):
         pooled = (memory * m).sum(1) / m.sum(1).clamp(min=1.0)  # (N, D)
         h = torch.tanh(self.bridge(pooled)).view(-1, self.layers, self.hidden)  # (N, L, H)
         state = {"memory": memory, "keys": self.attn_key(memory),  # (N, S, H)
-                 "src_mask": src_mask, "h": h,
-                 "feed": memory.new_zeros(memory.shape[0], self.hidden)}  # (N, H)
+                 "src_mask": src_mask, "h": h}
         if self.cell == "lstm":
             state["c"] = torch.zeros_like(h)  # (N, L, H)
         return state
 
-    def _advance(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """One step; returns the attentional vector h~_t (N, H) and the new state."""
-        x = torch.cat([self.dropout(self.embed(tokens)), state["feed"]], -1)  # (N, E + H)
+    def _run(self, inputs: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """(N, U) input tokens from `state` -> (N, U, H) top-layer outputs and the new state."""
+        x = self.dropout(self.embed(inputs))  # (N, U, E)
         h0 = state["h"].transpose(0, 1).contiguous()  # (L, N, H)
         if self.cell == "lstm":
-            out, (h, c) = self.rnn(x.unsqueeze(1), (h0, state["c"].transpose(0, 1).contiguous()))
-        else:
-            out, h = self.rnn(x.unsqueeze(1), h0)
-        top = out.squeeze(1)  # (N, H)
-        scores = torch.bmm(state["keys"], top.unsqueeze(-1)).squeeze(-1)  # (N, S)
-        weights = scores.masked_fill(~state["src_mask"], float("-inf")).softmax(-1)  # (N, S)
-        context = torch.bmm(weights.unsqueeze(1), state["memory"]).squeeze(1)  # (N, D)
-        attentional = self.dropout(torch.tanh(self.combine(torch.cat([context, top], -1))))
-        new = {**state, "h": h.transpose(0, 1), "feed": attentional}  # h: (N, L, H)
-        if self.cell == "lstm":
-            new["c"] = c.transpose(0, 1)
-        return attentional, new
+            c0 = state["c"].transpose(0, 1).contiguous()  # (L, N, H)
+            top, (h, c) = self.rnn(x, (h0, c0))  # top: (N, U, H)
+            return top, {**state, "h": h.transpose(0, 1), "c": c.transpose(0, 1)}
+        top, h = self.rnn(x, h0)
+        return top, {**state, "h": h.transpose(0, 1)}  # h: (N, L, H)
+
+    def _attend(self, top: torch.Tensor, state: State) -> torch.Tensor:
+        """(N, U, H) decoder outputs -> (N, U, H) attentional vectors h~."""
+        scores = torch.bmm(top, state["keys"].transpose(1, 2))  # (N, U, S)
+        allowed = state["src_mask"].unsqueeze(1)  # (N, 1, S)
+        weights = scores.masked_fill(~allowed, float("-inf")).softmax(-1)  # (N, U, S)
+        context = torch.bmm(weights, state["memory"])  # (N, U, D)
+        return self.dropout(torch.tanh(self.combine(torch.cat([context, top], -1))))
 
     def project(self, features: torch.Tensor) -> torch.Tensor:
         return self.out(features)  # (..., V)
 
     def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        attentional, state = self._advance(tokens, state)
+        top, state = self._run(tokens.unsqueeze(1), state)  # (N, 1, H)
+        attentional = self._attend(top, state)[:, 0]  # (N, H)
         return F.log_softmax(self.out(attentional), dim=-1), state  # (N, V)
 
     def teacher_forced(self, memory: torch.Tensor, src_mask: torch.Tensor,
                        inputs: torch.Tensor) -> torch.Tensor:
-        # Input feeding makes each step depend on the last, so training steps through time
-        # with the very function decoding uses.
+        # The whole target at once: position t reads inputs <= t only (a left-to-right
+        # RNN), so the target padding at the end changes no real position.
         state = self.start(memory, src_mask)
-        outs = []
-        for t in range(inputs.shape[1]):
-            attentional, state = self._advance(inputs[:, t], state)
-            outs.append(attentional)
-        return torch.stack(outs, 1)  # (B, U, H)
+        top, state = self._run(inputs, state)  # (B, U, H)
+        return self._attend(top, state)  # (B, U, H)
 
     def describe(self) -> dict[str, object]:
         return {"decoder": f"{self.cell}+attention", "attention": "luong_general",
-                "input_feeding": True, "decoder_hidden": self.hidden,
+                "input_feeding": False, "decoder_hidden": self.hidden,
                 "decoder_layers": self.layers}
 
 
@@ -130,7 +133,7 @@ class DecoderLayer(nn.Module):
         self.self_attention = MultiHeadAttention(dim, heads, dropout)
         self.cross_attention = MultiHeadAttention(dim, heads, dropout)
         self.feed_forward = FeedForward(dim, ff_dim, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, memory_kv: tuple[torch.Tensor, torch.Tensor],
                 src_allowed: torch.Tensor, causal: torch.Tensor | None,

@@ -12,11 +12,12 @@ enforce_sorted=False)` + `nn.LSTM` + `pad_packed_sequence` to a sort (TopK/Gathe
 the padding invariance of the eager encoder (checked here on every export, and in the tests).
 
 `load_ort_predictor` runs the graph with ONNX Runtime's CPU provider and decodes as the eager
-model does: argmax, or the CRF head's Viterbi (in torch) over the ONNX emissions.
+model does: argmax, or the CRF head's batched Viterbi (zoo.heads.viterbi, NumPy) over the
+ONNX emissions.
 
 CPU only, on purpose: these twins measure CPU serving. A model trained on a GPU is exported
 from a CPU copy (the graph and its check then match what ONNX Runtime runs), and the CRF
-Viterbi of an ORT predictor runs on a CPU copy of the head.
+potentials of an ORT predictor are read to the CPU once.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from zoo.batching import Collator, predict_in_batches
 from zoo.data.types import Example
 from zoo.device import module_device
 from zoo.errors import ZooError
+from zoo.heads.viterbi import crf_potentials, viterbi_paths
 
 OPSET = 17  # supported by the TorchScript exporter and by every onnxruntime >= 1.14
 FLOAT_FILE = "model.onnx"
@@ -226,10 +228,9 @@ class OrtPredictor:
         self.session = _session(self.path, threads)
         self.tagger = _is_tagger(model)
         head = getattr(model, "head", None)
-        self.crf = getattr(head, "crf", None) if self.tagger else None
-        if self.crf is not None:
-            # Viterbi in torch over ORT's CPU output: the transitions must be on the CPU too.
-            self.crf = _on_cpu(self.crf).eval()
+        crf = getattr(head, "crf", None) if self.tagger else None
+        # The CRF's potentials, read once: Viterbi runs in NumPy over ORT's output.
+        self.crf_potentials = crf_potentials(crf) if crf is not None else None
 
     def __call__(self, examples: Sequence[Example]) -> list:
         return predict_in_batches(self._predict_batch, examples)
@@ -239,10 +240,9 @@ class OrtPredictor:
         scores = _run(self.session, batch.ids, batch.mask)  # (B, C) or (B, T, K)
         if not self.tagger:
             outputs = scores.argmax(-1).tolist()
-        elif self.crf is not None:
-            with torch.inference_mode():
-                best = self.crf.viterbi_tags(torch.from_numpy(scores), batch.mask)
-            outputs = [path for path, _score in best]
+        elif self.crf_potentials is not None:
+            lengths = batch.mask.sum(1).numpy()  # (B,)
+            outputs = viterbi_paths(scores, lengths, *self.crf_potentials)
         else:
             lengths = batch.mask.sum(1).tolist()
             outputs = [row[:n] for row, n in zip(scores.argmax(-1).tolist(), lengths)]
