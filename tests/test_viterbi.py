@@ -8,7 +8,7 @@ from allennlp_light.modules.conditional_random_field.conditional_random_field im
 )
 
 from zoo.heads.tagging import CrfTagHead
-from zoo.heads.viterbi import crf_decode
+from zoo.heads.viterbi import crf_potentials, viterbi_paths
 
 TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
 
@@ -23,6 +23,12 @@ def _crf(constrained: bool, start_end: bool) -> ConditionalRandomField:
             crf.start_transitions.normal_(0, 2)
             crf.end_transitions.normal_(0, 2)
     return crf
+
+
+def crf_decode(crf: ConditionalRandomField, logits: torch.Tensor,
+               mask: torch.Tensor) -> list[list[int]]:
+    """The batched Viterbi over `crf`'s potentials, as CrfTagHead.decode calls it."""
+    return viterbi_paths(logits.numpy(), mask.sum(1).numpy(), *crf_potentials(crf))
 
 
 def _ragged_batch(gen: torch.Generator, batch: int, steps: int):

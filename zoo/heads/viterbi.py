@@ -14,7 +14,6 @@ disallowed transitions score -10000, so the paths are the ones allennlp-light fi
 from __future__ import annotations
 
 import numpy as np
-import torch
 from allennlp_light.modules.conditional_random_field.conditional_random_field import (
     ConditionalRandomField,
 )
@@ -66,11 +65,3 @@ def viterbi_paths(logits: np.ndarray, lengths: np.ndarray, transitions: np.ndarr
         paths.append(path[::-1])
     return paths
 
-
-def crf_decode(crf: ConditionalRandomField, logits: torch.Tensor | np.ndarray,
-               mask: torch.Tensor | np.ndarray) -> list[list[int]]:
-    """`crf.viterbi_tags(logits, mask)` paths, decoded in one batched pass (mask: a prefix)."""
-    scores = logits.detach().cpu().numpy() if isinstance(logits, torch.Tensor) else logits
-    keep = mask.cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
-    lengths = keep.sum(1).astype(np.int64)  # (B,)
-    return viterbi_paths(scores.astype(np.float32, copy=False), lengths, *crf_potentials(crf))
