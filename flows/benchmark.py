@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from zoo import bench, tracking
+from zoo import bench, tracking, workers
 from zoo.bench import CellOutcome
 from zoo.cells import CellSpec
 from zoo.progress import reporter
@@ -117,9 +117,13 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     for row in pretrain_task(cells, data_mirror):
         logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
                     row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
-    futures = submit_bounded(cells, parallel, lambda spec: train_cell_task.submit(
-        spec, exp_id, parent_id, data_mirror, refresh, threads))
-    trained = [f.result() for f in futures]
+    # Cells train in worker processes (zoo.workers: threads of one process share its GIL);
+    # with the Dask runner the tasks already run in Dask's worker processes.
+    with workers.cell_pool(parallel, threads):
+        futures = submit_bounded(bench.longest_first(cells), parallel,
+                                 lambda spec: train_cell_task.submit(
+                                     spec, exp_id, parent_id, data_mirror, refresh, threads))
+        trained = [f.result() for f in futures]
     # Latency is measured only now, one cell at a time, with no training running beside it.
     outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
     counts = summarize(outcomes)

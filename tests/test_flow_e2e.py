@@ -2,6 +2,7 @@
 MLflow, then the report rendered from MLflow alone; a second run reuses finished cells."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -42,6 +43,9 @@ def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
                     "torch_version", "threads", "cpu", "protocol"):
             assert tags.get(key), f"tag {key} missing"
     assert runs["tiny_lstm"]["params"]["train.epochs"] == "1"
+    # Cells train in zoo.workers' worker processes, not in the flow's own process.
+    trainers = {int(r["tags"]["train_pid"]) for r in runs.values()}
+    assert os.getpid() not in trainers and all(pid > 0 for pid in trainers)
     html = open(first_run["report"], encoding="utf-8").read()
     assert "tiny_lstm" in html and "tfidf_logreg" in html
     assert re.search(r"<table class=\"leaderboard\"", html)

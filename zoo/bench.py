@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from zoo import tracking
+from zoo import tracking, workers
 from zoo.cells import (
     PROTOCOL,
     CellSpec,
@@ -24,7 +24,6 @@ from zoo.cells import (
     measure_cell,
     pretrain_model,
     resolve_train_config,
-    train_cell,
 )
 from zoo.configs import config_hash, get_profile
 from zoo.data import get_card, prepare_dataset
@@ -114,6 +113,31 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
     return sorted(cells, key=lambda spec: get_entry(spec.model).runtime != "torch")
 
 
+# Rough training seconds per example, relative to a sentence classifier: only for the order
+# in which cells start (from the quick run of 2026-12-03: a tatoeba pair ~7x an mr sentence,
+# a wnut16 tweet ~3x; the ELMo and Transformer families ~2x the recurrent ones).
+_TASK_COST = {"translation": 7.0, "ner": 3.0, "sentiment": 1.0}
+_FAMILY_COST = {"elmo": 2.5, "transformer": 1.5, "seq2seq_transformer": 1.5}
+
+
+def _expected_cost(spec: CellSpec) -> float:
+    entry = get_entry(spec.model)
+    if entry.kind != "neural":
+        return 0.0  # classical fits and floors take seconds
+    counts = get_card(spec.dataset).expected
+    pool = counts.get("train") or 0.8 * counts.get("all", 1000)
+    examples = spec.train_size if spec.train_size > 1 else spec.train_size * pool
+    return examples * _TASK_COST.get(spec.task, 1.0) * _FAMILY_COST.get(entry.family, 1.0)
+
+
+def longest_first(cells: list[CellSpec]) -> list[CellSpec]:
+    """The cells in the order to start them: expected-longest first, so that the last
+    cell to finish is a short one and no worker idles behind a long tail; runtime twins
+    stay after every float cell (they reuse its weights once it has finished)."""
+    return sorted(cells, key=lambda spec: (get_entry(spec.model).runtime != "torch",
+                                           -_expected_cost(spec)))
+
+
 def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[dict]:
     """Pretrain what the planned cells' models need (the ELMo biLM: once per language and
     biLM config, zoo.pretraining), before any cell trains; one row per model with a hook.
@@ -191,8 +215,8 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
                                  vars(resolve_train_config(spec)).items()}})
     try:
         try:
-            cell = train_cell(spec, data, tracking.state_dir() / "models", on_epoch=on_epoch,
-                              corpus=corpus)
+            cell = workers.train_cell(spec, data, tracking.state_dir() / "models",
+                                      mirror=mirror, on_epoch=on_epoch, corpus=corpus)
         except Exception as exc:  # out of memory: halve the batch and retry once
             if not _is_oom(exc):
                 raise
@@ -200,8 +224,8 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
             retry = replace(spec, overrides=tuple(sorted(
                 {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
             tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
-            cell = train_cell(retry, data, tracking.state_dir() / "models", on_epoch=on_epoch,
-                              corpus=corpus)
+            cell = workers.train_cell(retry, data, tracking.state_dir() / "models",
+                                      mirror=mirror, on_epoch=on_epoch, corpus=corpus)
         _log_trained(run_id, cell)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
@@ -235,6 +259,7 @@ def _log_trained(run_id: str, cell) -> None:
         tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
         "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
         "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
+        "train_pid": cell.train_pid,  # worker_pid is the flow's process; this, the trainer's
         # Logged on the cell's own run, which a resume reuses (finished_cell_run /
         # resumable_cell_run return it), so these tags survive a resumed sweep.
         "zoo.stop_reason": cell.stop_reason or "unknown",

@@ -1,0 +1,39 @@
+"""zoo.workers: cells train in spawned worker processes with their epoch progress relayed,
+and a killed worker fails only its own cell. One test: each worker start imports torch."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from zoo import workers
+from zoo.bench import load_data
+from zoo.cells import CellSpec
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _spec(epochs: int) -> CellSpec:
+    return CellSpec("sentiment", "mr", "tiny_lstm", 200, 1, overrides=(("epochs", epochs),))
+
+
+def test_cells_train_in_workers_and_a_killed_worker_fails_only_its_cell(bench_home):
+    data = load_data("mr")
+    models = bench_home / "models"
+    seen = []
+    with workers.cell_pool(1, 1):
+        cell = workers.train_cell(_spec(2), data, models, mirror=None, on_epoch=seen.append)
+        assert cell.train_pid not in (0, os.getpid())
+        assert [log.epoch for log in seen] == [1, 2]  # relayed from the worker, in order
+
+        def kill_worker(log):  # the parent kills the worker once it reports epoch 1
+            os.kill(cell.train_pid, signal.SIGKILL)
+
+        with pytest.raises(RuntimeError, match="worker process training .* died"):
+            workers.train_cell(_spec(3), data, models, mirror=None, on_epoch=kill_worker)
+        again = workers.train_cell(_spec(2), data, models, mirror=None)  # a fresh worker
+    assert again.train_pid not in (cell.train_pid, os.getpid())
+    here = workers.train_cell(_spec(2), data, bench_home / "here", mirror=None)
+    assert here.train_pid == os.getpid()  # no pool open: trains in the caller
+    assert here.test == cell.test == again.test  # same spec and seed, same model anywhere
