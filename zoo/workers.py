@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,12 +35,22 @@ _progress = None  # the queue a worker sends (label, EpochLog) on; set in each w
 _listeners: dict[str, Callable] = {}  # cell label -> on_epoch, in the parent
 
 
-def _init_worker(threads: int, progress) -> None:
+def _init_worker(threads: int, progress, parent: int) -> None:
     import torch
 
     global _progress
     torch.set_num_threads(threads)
     _progress = progress
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                     name="zoo-parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose flow process was killed stops within a second, so a resumed sweep
+    never has two processes training the same cell into one model folder."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 @functools.lru_cache(maxsize=8)
@@ -71,7 +83,7 @@ def _new_pool(parallel: int, threads: int, progress) -> ProcessPoolExecutor:
     # process with threads may copy a held lock.
     return ProcessPoolExecutor(max_workers=parallel,
                                mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(threads, progress))
+                               initializer=_init_worker, initargs=(threads, progress, os.getpid()))
 
 
 @contextlib.contextmanager
