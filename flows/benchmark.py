@@ -21,10 +21,13 @@ def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
 
 @task(name="pretrain")
 def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
-    """Pretraining the planned models need (the biLM, once per language), on every core."""
-    bench.set_threads(bench.default_parallelism(1)[1])
+    """Pretraining the planned models need (the biLM, once per language): in one worker
+    process of the cell pool, beside the cells that need none; without a pool (the Dask
+    runner), here on every core before any cell trains."""
+    if not workers.pool_open():
+        bench.set_threads(bench.default_parallelism(1)[1])
     reporter().status("pretrain")
-    return bench.run_pretraining(cells, mirror)
+    return workers.run_pretraining(cells, mirror)
 
 
 @task(name="train-cell", tags=["train"], task_run_name="train {spec.model} on {spec.dataset}",
@@ -64,13 +67,14 @@ def report_task(experiment: str, out_dir: str | None) -> str:
     return str(path)
 
 
-def submit_bounded(items: list, limit: int, submit) -> list:
-    """`submit(item)` for each item, with at most `limit` futures unfinished at a time.
+def submit_bounded(items: list, limit: int, submit, running: list | None = None) -> list:
+    """`submit(item)` for each item, with at most `limit` futures unfinished at a time,
+    counting the already `running` ones (e.g. the pretraining) against the limit.
 
     Why here and not only in the task runner: a deployment runs the flow with the runner
     fixed when the module was imported, so the `parallel` parameter must bound it itself.
     """
-    futures, running = [], []
+    futures, running = [], list(running or [])
     for item in items:
         while len(running) >= limit:
             running.remove(next(as_completed(running)))
@@ -114,16 +118,20 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
-    for row in pretrain_task(cells, data_mirror):
-        logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
-                    row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
     # Cells train in worker processes (zoo.workers: threads of one process share its GIL);
-    # with the Dask runner the tasks already run in Dask's worker processes.
+    # with the Dask runner the tasks already run in Dask's worker processes. The biLM
+    # pretrains in one of them while the others train; an ELMo cell that starts before it
+    # is done waits on the pretraining cache's lock.
     with workers.cell_pool(parallel, threads):
+        pretraining = pretrain_task.submit(cells, data_mirror)
         futures = submit_bounded(bench.longest_first(cells), parallel,
                                  lambda spec: train_cell_task.submit(
-                                     spec, exp_id, parent_id, data_mirror, refresh, threads))
+                                     spec, exp_id, parent_id, data_mirror, refresh, threads),
+                                 running=[pretraining])
         trained = [f.result() for f in futures]
+    for row in pretraining.result():
+        logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
+                    row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
     # Latency is measured only now, one cell at a time, with no training running beside it.
     outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
     counts = summarize(outcomes)

@@ -14,7 +14,8 @@ from tests.toy_data import BY_TASK, info_for
 from zoo.batching import Collator
 from zoo.cells import PretrainContext
 from zoo.configs import TrainConfig
-from zoo.encoders.elmo import BOW, EOW, BiLM, char_ids, reverse_padded
+from zoo.encoders.elmo import BOW, EOW, BiLM, char_ids, encode_ids, reverse_padded
+from zoo.encoders.feature_cache import FeatureCache
 from zoo.families import elmo as elmo_family
 from zoo.families.elmo import TINY, cache_paths, load_or_pretrain, run_pretraining
 from zoo.registry import create_model
@@ -161,3 +162,58 @@ def test_a_pretraining_time_cap_from_the_context_is_cached_apart(tmp_path):
                               ctx.data_fingerprint, ctx.seed)[0].name
     assert written == {capped_name} and capped_name != full
     assert model.describe()["pretrain_max_seconds"] == 5.0
+
+
+def _batches(info, examples, size):
+    collator = Collator("ner", info.vocab, info.labels, max_len=16)
+    return [collator(examples[k:k + size]) for k in range(0, len(examples), size)]
+
+
+def test_frozen_bilm_features_are_cached_per_sentence_and_equal_fresh_ones():
+    """Epoch 2 (other batch composition, other padding) reads every sentence from the cache,
+    with the layers a fresh biLM pass gives on every real position."""
+    seed_everything(0)
+    info = info_for("ner")
+    encoder = create_model("tiny_elmo_frozen", info).encoder.train()
+    cache = encoder.feature_cache
+    examples = list(BY_TASK["ner"])
+    for batch in _batches(info, examples, 3):  # epoch 1: all misses
+        encoder.bilm_layers(batch.ids, batch.mask)
+    assert cache.hits == 0 and cache.misses == len(examples) == len(cache)
+    for batch in _batches(info, examples[::-1], 2):  # epoch 2: all hits
+        cached = encoder.bilm_layers(batch.ids, batch.mask)  # (3, B, T, 2P)
+        fresh = torch.stack(encode_ids(encoder.bilm, encoder.chars, batch.ids, batch.mask))
+        real = batch.mask[None, :, :, None].expand_as(fresh)
+        assert torch.allclose(cached[real], fresh[real], atol=1e-6)
+    assert cache.hits == len(examples)
+
+
+def test_feature_cache_stays_out_of_inference_and_is_cleared_by_new_weights():
+    info = info_for("ner")
+    model = create_model("tiny_elmo_frozen", info)
+    batch = _batches(info, list(BY_TASK["ner"]), 4)[0]
+    model.eval()
+    model.encoder.bilm_layers(batch.ids, batch.mask)  # a repeated latency call must not hit
+    assert len(model.encoder.feature_cache) == 0 and model.encoder.feature_cache.misses == 0
+    model.train()
+    model.encoder.bilm_layers(batch.ids, batch.mask)
+    assert len(model.encoder.feature_cache) == 4
+    model.load_state_dict(model.state_dict())  # as pretrain() and best-epoch restore do
+    assert len(model.encoder.feature_cache) == 0
+    assert create_model("tiny_elmo_finetune", info).encoder.feature_cache is None
+
+
+def test_feature_cache_over_its_memory_budget_computes_without_storing():
+    calls = []
+
+    def compute(ids, mask):  # (b, T) -> (1, b, T, 1): each token's id as its feature
+        calls.append(len(ids))
+        return ids[None, :, :, None].float()
+
+    cache = FeatureCache(max_bytes=8)  # room for one two-token row of float32
+    ids = torch.tensor([[5, 6], [7, 0], [8, 0]])
+    mask = ids > 0
+    first = cache.layers(ids, mask, compute)
+    again = cache.layers(ids, mask, compute)
+    assert calls == [3, 2] and len(cache) == 1  # [5, 6] stored; [7] and [8] over budget
+    assert torch.equal(first[0, :, :, 0], ids.float()) and torch.equal(again, first)

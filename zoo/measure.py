@@ -59,7 +59,7 @@ def measure_latency(predict: Predict, examples: Sequence[Example], *, calls: int
 
 
 def measure_throughput(predict: Predict, examples: Sequence[Example], *, batch_size: int = 64,
-                       min_seconds: float = 1.0, max_examples: int = 512) -> dict[str, float]:
+                       min_seconds: float = 0.3, max_examples: int = 512) -> dict[str, float]:
     """Batched examples/s and tokens/s over whole passes of the first `max_examples`
     examples (one warm-up batch first), repeated until `min_seconds` have passed."""
     examples = examples[:max_examples]

@@ -108,6 +108,10 @@ def cell_pool(parallel: int, threads: int) -> Iterator[None]:
         progress.close()
 
 
+def pool_open() -> bool:
+    return _pool is not None
+
+
 def train_cell(spec: CellSpec, data, work_dir: Path, *, mirror: str | None,
                on_epoch=None, corpus=None) -> TrainedCell:
     """`zoo.cells.train_cell`, in a worker process when a pool is open."""
@@ -124,6 +128,22 @@ def train_cell(spec: CellSpec, data, work_dir: Path, *, mirror: str | None,
                            "of memory); the cell is marked failed, a rerun retries it") from exc
     finally:
         _listeners.pop(spec.label, None)
+
+
+def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:
+    """`zoo.bench.run_pretraining`, in one worker process (its threads) when a pool is
+    open, so the other workers train the cells that need no pretraining meanwhile."""
+    from zoo import bench
+
+    pool = _pool
+    if pool is None:
+        return bench.run_pretraining(cells, mirror)
+    try:
+        return pool.submit(bench.run_pretraining, cells, mirror).result()
+    except BrokenProcessPool as exc:
+        _replace_broken(pool)
+        raise RuntimeError("the worker process pretraining the biLM died (killed, or out of "
+                           "memory); its cells pretrain on their own when they train") from exc
 
 
 def _replace_broken(broken: ProcessPoolExecutor) -> None:

@@ -28,6 +28,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.data.vocab import PAD, Vocab
 from zoo.dropout import Dropout
+from zoo.encoders.feature_cache import FeatureCache
 
 # Character ids: 0 = padding, byte b -> b + 1, then begin- and end-of-word markers.
 BOW, EOW = 257, 258
@@ -157,6 +158,9 @@ class ElmoEncoder(nn.Module):
         self.task_lstm = nn.LSTM(2 * cfg.proj + word_dim, task_hidden, batch_first=True,
                                  bidirectional=True)
         self.output_dim = 2 * task_hidden
+        # A frozen biLM is a fixed function of each sentence: its layers are computed once
+        # per training sentence and reused every epoch (zoo.encoders.feature_cache).
+        self.feature_cache = FeatureCache() if frozen else None
         if frozen:
             self.bilm.requires_grad_(False)
 
@@ -166,10 +170,23 @@ class ElmoEncoder(nn.Module):
             self.bilm.eval()  # a frozen biLM is a fixed feature extractor: no dropout
         return self
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        if self.feature_cache is not None:  # new biLM weights: cached features are stale
+            self.feature_cache.clear()
+        super()._load_from_state_dict(*args, **kwargs)
+
+    def bilm_layers(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, T) ids + mask -> (3, B, T, 2P) biLM layers; from the cache while training a
+        frozen biLM (never at inference, where a cached repeat would flatter latency)."""
+        if self.frozen and self.training:
+            return self.feature_cache.layers(
+                ids, mask, lambda i, m: torch.stack(encode_ids(self.bilm, self.chars, i, m)))
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            layers = encode_ids(self.bilm, self.chars, ids, mask)  # 3 x (B, T, 2P)
-        elmo = self.mix(layers)  # (B, T, 2P)
+            return torch.stack(encode_ids(self.bilm, self.chars, ids, mask))  # (3, B, T, 2P)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        layers = self.bilm_layers(ids, mask)  # (3, B, T, 2P)
+        elmo = self.mix(list(layers))  # (B, T, 2P)
         x = self.dropout(torch.cat([elmo, self.word_embed(ids)], dim=-1))  # (B, T, 2P + W)
         lengths = mask.sum(1).clamp(min=1).cpu()  # (B,)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)

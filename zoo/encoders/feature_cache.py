@@ -1,0 +1,68 @@
+"""Per-sentence cache of a frozen encoder's outputs, so training computes them once.
+
+A frozen biLM (eval mode: no dropout, no gradient) maps a sentence to the same layers every
+epoch, and with packed LSTMs the result does not depend on the other sentences of the batch.
+Caching by the sentence's word ids turns every epoch after the first into task-layer work
+only (measured in the issue-11 closing note with benchmarks/cell_profile.py).
+
+Keys are the ids themselves, so a sentence whose ids change (unknown-word replacement set by
+a user) is simply a miss. Memory is bounded by `max_bytes`; past it, misses are computed and
+not stored.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+Compute = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (b, T) ids, mask -> (L, b, T, D)
+DEFAULT_MAX_BYTES = 2 * 2**30
+
+
+class FeatureCache:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.max_bytes = max_bytes
+        self._rows: dict[bytes, torch.Tensor] = {}  # key -> (L, len, D)
+        self.bytes = 0
+        self.hits = self.misses = 0
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @torch.no_grad()
+    def layers(self, ids: torch.Tensor, mask: torch.Tensor, compute: Compute) -> torch.Tensor:
+        """(B, T) ids + mask -> (L, B, T, D): cached rows where present, `compute` for the
+        rest (one call on the missing rows only)."""
+        lengths = mask.sum(1).clamp(min=1).tolist()  # (B,) as ints
+        host_ids = ids.cpu().numpy()
+        keys = [host_ids[i, :n].tobytes() for i, n in enumerate(lengths)]
+        missing = [i for i, k in enumerate(keys) if k not in self._rows]
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        fresh, position = None, {i: j for j, i in enumerate(missing)}
+        if missing:
+            index = torch.tensor(missing, device=ids.device)
+            fresh = compute(ids[index], mask[index])  # (L, b, T, D)
+            for j, i in enumerate(missing):
+                self._store(keys[i], fresh[:, j, : lengths[i]])
+            if len(missing) == len(keys):
+                return fresh  # rows in batch order already (the first epoch's usual case)
+        out = None
+        for i, key in enumerate(keys):
+            row = self._rows.get(key)
+            if row is None:  # not stored (over the memory budget): take it from `fresh`
+                row = fresh[:, position[i], : lengths[i]]
+            if out is None:  # (L, B, T, D), padding positions zero
+                out = row.new_zeros(row.shape[0], len(keys), ids.shape[1], row.shape[-1])
+            out[:, i, : lengths[i]] = row
+        return out
+
+    def _store(self, key: bytes, row: torch.Tensor) -> None:
+        size = row.numel() * row.element_size()
+        if self.bytes + size <= self.max_bytes:
+            self._rows[key] = row.clone()  # a copy, so the batch tensor can be freed
+            self.bytes += size
