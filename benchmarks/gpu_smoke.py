@@ -43,7 +43,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 try:
-    from zoo.batching import Collator
+    from zoo.batching import Collator, collator_for
     from zoo.configs import TrainConfig
     from zoo.data.types import Example
     from zoo.data.vocab import Vocab
@@ -123,8 +123,8 @@ def check(name: str, task: str, steps: int, device: torch.device, work: Path) ->
     seed_everything(0)
     examples = synthetic(task)
     info = data_info(task, examples)
-    collator = Collator(task, info.vocab, info.labels, info.target_vocab, max_len=32)
     model = create_model(name, info).to(device)  # placed once; batches follow the model
+    collator = collator_for(model, info, 32)
     before = mean_loss(model, collator, examples)
     epochs = max(1, math.ceil(steps / math.ceil(len(examples) / BATCH)))
     cfg = TrainConfig(epochs=epochs, batch_size=BATCH, lr=3e-3, patience=epochs)

@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from zoo.batching import Collator
+from zoo.batching import collator_for
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.measure import environment, measure_latency
@@ -87,7 +87,7 @@ def main(argv=None) -> int:
     seed_everything(0)
     examples, info = synthetic(args.task, args.sentences, args.length, args.vocab, seed=0)
     model = create_model(args.model, info).eval()
-    collator = Collator(args.task, info.vocab, info.labels, max_len=128)
+    collator = collator_for(model, info, 128)
 
     work = Path(tempfile.mkdtemp(prefix="zoo-rt-bench-"))
     predictors = {"torch eager (fp32)": (make_predictor(model, collator),

@@ -44,7 +44,7 @@ def _model_names(pattern: str, task: str) -> list[str]:
 
 def _setup(name: str, task: str, data, args, seed: int):
     """A fresh model, its collator and config, and the examples of the timed epoch."""
-    from zoo.batching import Collator
+    from zoo.batching import collator_for
     from zoo.cells import CellSpec, _data_info, resolve_train_config
     from zoo.data import train_subset
     from zoo.registry import create_model
@@ -57,7 +57,7 @@ def _setup(name: str, task: str, data, args, seed: int):
     info = _data_info(spec, data, train, cfg)
     seed_everything(seed)
     model = create_model(name, info)
-    collator = Collator(task, info.vocab, info.labels, info.target_vocab, cfg.max_len)
+    collator = collator_for(model, info, cfg.max_len)
     n_examples = (args.batches + args.warmup) * cfg.batch_size
     examples = random.Random(seed).sample(train, min(n_examples, len(train)))
     return model, collator, cfg, examples

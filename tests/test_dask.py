@@ -11,6 +11,8 @@ from zoo.errors import ConfigError
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 
+@pytest.mark.slow  # about 70 s; the team-stack test_dask_worker_killed_mid_cell runs cells on
+# a Dask cluster (and kills a worker) in the default run
 def test_cells_run_in_dask_workers(bench_home):
     from distributed import Client, LocalCluster
 

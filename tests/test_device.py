@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tests.toy_data import BY_TASK, gold, info_for
-from zoo.batching import Batch, Collator
+from zoo.batching import Batch, Collator, collator_for
 from zoo.cells import CellSpec, PretrainContext, train_cell
 from zoo.configs import TrainConfig
 from zoo.device import ENV, module_device, pick_device
@@ -32,7 +32,7 @@ def _round_trip(name: str, task: str, device: torch.device, folder, epochs: int)
     seed_everything(0)
     info = info_for(task)
     model = create_model(name, info).to(device)
-    collator = Collator(task, info.vocab, info.labels, info.target_vocab, max_len=16)
+    collator = collator_for(model, info, 16)
     examples = BY_TASK[task]
     cfg = TrainConfig(epochs=epochs, batch_size=len(examples), lr=0.02, patience=epochs)
     predictor = make_predictor(model, collator)
@@ -158,7 +158,7 @@ def test_onnx_twin_of_a_cuda_model_exports_from_the_cpu(tmp_path, monkeypatch):
     seed_everything(0)
     info = info_for("ner")
     model = create_model("tiny_bilstm_crf", info).to(pick_device()).eval()
-    collator = Collator("ner", info.vocab, info.labels, max_len=16)
+    collator = collator_for(model, info, 16)
     save_model(tmp_path / "m", "tiny_bilstm_crf_ort", model, collator, info)
     assert module_device(model).type == "cuda"  # exported from a copy; the model stays put
     predictor, twin = load_predictor(tmp_path / "m")
@@ -176,7 +176,7 @@ def test_elmo_pretrains_and_trains_on_cuda(tmp_path, monkeypatch):
     metrics, _ = model.pretrain(PretrainContext(sentences, tmp_path / "pre", "e" * 64, 0))
     assert metrics["pretrain/cache_hit"] == 0.0
     assert module_device(model).type == "cuda"
-    collator = Collator("ner", info.vocab, info.labels, max_len=16)
+    collator = collator_for(model, info, 16)
     examples = BY_TASK["ner"]
     cfg = TrainConfig(epochs=3, batch_size=len(examples), lr=0.01)
     train_model(model, collator, examples, cfg, seed=0, dev_score=lambda m: 0.0)

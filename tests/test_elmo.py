@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from tests.toy_data import BY_TASK, info_for
-from zoo.batching import Collator
+from zoo.batching import Collator, collator_for
 from zoo.cells import PretrainContext
 from zoo.configs import TrainConfig
-from zoo.encoders.elmo import BOW, EOW, BiLM, char_ids, encode_ids, reverse_padded
+from zoo.data.types import Example
+from zoo.encoders.elmo import BOW, EOW, BiLM, char_ids, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
 from zoo.families import elmo as elmo_family
 from zoo.families.elmo import TINY, cache_paths, load_or_pretrain, run_pretraining
@@ -138,7 +139,7 @@ def test_frozen_bilm_stays_unchanged_while_finetuned_one_moves(name, changes):
     info = info_for("ner")
     model = create_model(name, info)
     before = {k: v.clone() for k, v in model.encoder.bilm.state_dict().items()}
-    collator = Collator("ner", info.vocab, info.labels, max_len=16)
+    collator = collator_for(model, info, 16)
     cfg = TrainConfig(epochs=3, batch_size=2, lr=0.01, patience=3)
     train_model(model, collator, BY_TASK["ner"], cfg, seed=0, dev_score=lambda m: 0.0)
     # train_model restores the best (first) epoch; compare after a further manual step too.
@@ -165,7 +166,7 @@ def test_a_pretraining_time_cap_from_the_context_is_cached_apart(tmp_path):
 
 
 def _batches(info, examples, size):
-    collator = Collator("ner", info.vocab, info.labels, max_len=16)
+    collator = Collator("ner", info.vocab, info.labels, max_len=16, max_chars=TINY.max_chars)
     return [collator(examples[k:k + size]) for k in range(0, len(examples), size)]
 
 
@@ -178,11 +179,11 @@ def test_frozen_bilm_features_are_cached_per_sentence_and_equal_fresh_ones():
     cache = encoder.feature_cache
     examples = list(BY_TASK["ner"])
     for batch in _batches(info, examples, 3):  # epoch 1: all misses
-        encoder.bilm_layers(batch.ids, batch.mask)
+        encoder.bilm_layers(batch.chars, batch.mask)
     assert cache.hits == 0 and cache.misses == len(examples) == len(cache)
     for batch in _batches(info, examples[::-1], 2):  # epoch 2: all hits
-        cached = encoder.bilm_layers(batch.ids, batch.mask)  # (3, B, T, 2P)
-        fresh = torch.stack(encode_ids(encoder.bilm, encoder.chars, batch.ids, batch.mask))
+        cached = encoder.bilm_layers(batch.chars, batch.mask)  # (3, B, T, 2P)
+        fresh = torch.stack(encode_chars(encoder.bilm, batch.chars, batch.mask))
         real = batch.mask[None, :, :, None].expand_as(fresh)
         assert torch.allclose(cached[real], fresh[real], atol=1e-6)
     assert cache.hits == len(examples)
@@ -193,10 +194,10 @@ def test_feature_cache_stays_out_of_inference_and_is_cleared_by_new_weights():
     model = create_model("tiny_elmo_frozen", info)
     batch = _batches(info, list(BY_TASK["ner"]), 4)[0]
     model.eval()
-    model.encoder.bilm_layers(batch.ids, batch.mask)  # a repeated latency call must not hit
+    model.encoder.bilm_layers(batch.chars, batch.mask)  # a repeated latency call must not hit
     assert len(model.encoder.feature_cache) == 0 and model.encoder.feature_cache.misses == 0
     model.train()
-    model.encoder.bilm_layers(batch.ids, batch.mask)
+    model.encoder.bilm_layers(batch.chars, batch.mask)
     assert len(model.encoder.feature_cache) == 4
     model.load_state_dict(model.state_dict())  # as pretrain() and best-epoch restore do
     assert len(model.encoder.feature_cache) == 0
@@ -217,3 +218,16 @@ def test_feature_cache_over_its_memory_budget_computes_without_storing():
     again = cache.layers(ids, mask, compute)
     assert calls == [3, 2] and len(cache) == 1  # [5, 6] stored; [7] and [8] over budget
     assert torch.equal(first[0, :, :, 0], ids.float()) and torch.equal(again, first)
+
+
+def test_an_unseen_word_is_read_by_its_spelling_not_as_unk():
+    """Two words outside the vocabulary share the <unk> id but not their biLM features."""
+    torch.manual_seed(0)
+    info = info_for("ner")
+    model = create_model("tiny_elmo_frozen", info).eval()
+    collator = Collator("ner", info.vocab, info.labels, max_chars=model.max_chars)
+    a, b = (Example(tokens=("the", word), tags=("O", "O")) for word in ("zqxj", "Ohio"))
+    batch_a, batch_b = collator([a]), collator([b])
+    assert torch.equal(batch_a.ids, batch_b.ids)  # both unseen: <unk>
+    assert not torch.equal(model(batch_a.ids, batch_a.mask, batch_a.chars),
+                           model(batch_b.ids, batch_b.mask, batch_b.chars))

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tests.toy_data import BY_TASK, gold, info_for
-from zoo.batching import Collator
+from zoo.batching import collator_for
 from zoo.configs import TrainConfig
 from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.registry import create_model, get_entry, list_models
@@ -25,7 +25,7 @@ def _build(name: str, task: str, seed: int = 0):
     seed_everything(seed)
     info = info_for(task)
     model = create_model(name, info)
-    collator = Collator(task, info.vocab, info.labels, info.target_vocab, max_len=16)
+    collator = collator_for(model, info, 16)
     return model, collator, info
 
 
@@ -35,22 +35,30 @@ def test_every_family_has_a_tiny_variant():
     assert families <= tiny, f"families without a tiny_* variant: {families - tiny}"
 
 
+def _states(model, batch, ids=None):
+    """Encoder states of a batch, with its characters for a model that reads them."""
+    ids = batch.ids if ids is None else ids
+    if hasattr(model, "encode"):  # classifiers and taggers (zoo.task_models)
+        return model.encode(ids, batch.mask, batch.chars)
+    return model.encoder(ids, batch.mask)
+
+
 @pytest.mark.parametrize("name,task", CASES)
 def test_encoder_shapes_and_padding_invariance(name, task):
     model, collator, _ = _build(name, task)
     model.eval()
     examples = BY_TASK[task]
     batch = collator(examples)
-    states = model.encoder(batch.ids, batch.mask)
+    states = _states(model, batch)
     assert states.shape[:2] == batch.ids.shape and states.shape[2] == model.encoder.output_dim
     # The same sentence alone and inside a padded batch must give the same states.
     alone = collator(examples[:1])
     n = alone.ids.shape[1]
-    single = model.encoder(alone.ids, alone.mask)
+    single = _states(model, alone)
     torch.testing.assert_close(states[0, :n], single[0], atol=1e-5, rtol=1e-4)
     # Changing what sits in padding positions changes nothing.
     noisy_ids = batch.ids.masked_fill(~batch.mask, 3)
-    torch.testing.assert_close(model.encoder(noisy_ids, batch.mask)[batch.mask],
+    torch.testing.assert_close(_states(model, batch, noisy_ids)[batch.mask],
                                states[batch.mask], atol=1e-5, rtol=1e-4)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.toy_data import BY_TASK, info_for
-from zoo.batching import Collator
+from zoo.batching import collator_for
 from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.registry import create_model, get_entry, list_models
 from zoo.runtime import onnx as rt
@@ -25,7 +25,7 @@ def _build(name: str, task: str, seed: int = 0):
     seed_everything(seed)
     info = info_for(task)
     model = create_model(name, info).eval()
-    return model, Collator(task, info.vocab, info.labels, info.target_vocab, max_len=16), info
+    return model, collator_for(model, info, 16), info
 
 
 def _check(folder):
@@ -79,9 +79,9 @@ def test_float_export_is_padding_invariant(name, task, tmp_path):
     examples = BY_TASK[task]
     batch = collator(examples, with_gold=False)
     assert batch.mask.sum(1).min() < batch.ids.shape[1], "toy batch must contain padding"
-    full = rt._run(session, batch.ids, batch.mask)
+    full = rt._run(session, rt._inputs(batch))
     with torch.inference_mode():
-        eager = model(batch.ids, batch.mask).numpy()
+        eager = model(*rt._inputs(batch)).numpy()
     m = batch.mask.numpy()
     if task == "ner":
         np.testing.assert_allclose(full[m], eager[m], atol=1e-5)
@@ -90,11 +90,11 @@ def test_float_export_is_padding_invariant(name, task, tmp_path):
     # Each sentence alone gives what it gives inside the padded batch.
     for i, ex in enumerate(examples):
         alone = collator([ex], with_gold=False)
-        single = rt._run(session, alone.ids, alone.mask)[0]
+        single = rt._run(session, rt._inputs(alone))[0]
         n = alone.ids.shape[1]
         np.testing.assert_allclose(single, full[i, :n] if task == "ner" else full[i], atol=1e-5)
     # Whatever sits in padding positions changes nothing.
-    noisy = rt._run(session, batch.ids.masked_fill(~batch.mask, 3), batch.mask)
+    noisy = rt._run(session, (batch.ids.masked_fill(~batch.mask, 3), *rt._inputs(batch)[1:]))
     np.testing.assert_allclose(noisy[m] if task == "ner" else noisy,
                                full[m] if task == "ner" else full, atol=1e-6)
 

@@ -8,6 +8,7 @@ import torch
 
 from zoo.data.types import Example
 from zoo.data.vocab import BOS, EOS, Vocab
+from zoo.encoders.chars import char_batch
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Batch:
     labels: torch.Tensor | None = None  # (B,) class ids (sentiment)
     tags: torch.Tensor | None = None  # (B, T) tag ids (ner), 0 on padding
     target: torch.Tensor | None = None  # (B, U) <s> y1 .. yn </s> (translation), 0 = padding
+    chars: torch.Tensor | None = None  # (B, T, C) byte ids of each token (zoo.encoders.chars)
 
     def __len__(self) -> int:
         return self.ids.shape[0]
@@ -25,7 +27,8 @@ class Batch:
         """This batch with every tensor on `device`; itself when all already are there (the
         CPU case: the collator builds CPU tensors, so this costs nothing without a GPU)."""
         device = torch.device(device) if isinstance(device, str) else device
-        tensors = (self.ids, self.mask, self.labels, self.tags, self.target)  # every field
+        tensors = (self.ids, self.mask, self.labels, self.tags, self.target,
+                   self.chars)  # every field, in order
         if all(t is None or t.device == device for t in tensors):
             return self
         return Batch(*(None if t is None else t.to(device) for t in tensors))
@@ -55,8 +58,11 @@ class Collator:
     """
 
     def __init__(self, task: str, vocab: Vocab, labels: Sequence[str] = (),
-                 target_vocab: Vocab | None = None, max_len: int = 64):
+                 target_vocab: Vocab | None = None, max_len: int = 64, max_chars: int = 0):
         self.task = task
+        # Models with character features (`model.max_chars`, zoo.task_models) get each
+        # token's bytes too, from the token itself: an unseen word keeps its spelling.
+        self.max_chars = max_chars
         self.vocab = vocab
         self.labels = tuple(labels)
         self.label_ids = {label: i for i, label in enumerate(self.labels)}
@@ -79,6 +85,8 @@ class Collator:
         for i, toks in enumerate(token_rows):
             mask[i, : len(toks)] = True
         batch = Batch(ids=ids, mask=mask)
+        if self.max_chars:
+            batch.chars = char_batch(token_rows, ids.shape[1], self.max_chars)  # (B, T, C)
         if not with_gold:
             return batch
         if self.task == "sentiment":
@@ -110,6 +118,13 @@ class Collator:
             seq = seq[: seq.index(eos)] if eos in seq else seq
             preds.append(tuple(self.target_vocab.decode(seq)))
         return preds
+
+
+def collator_for(model, info, max_len: int) -> Collator:
+    """The collator a built model reads: its task's vocabularies (`info`, a DataInfo), plus
+    each token's characters when the model has character features (`model.max_chars`)."""
+    return Collator(info.task, info.vocab, info.labels, info.target_vocab, max_len,
+                    max_chars=int(getattr(model, "max_chars", 0) or 0))
 
 
 EVAL_BATCH_SIZE = 128  # examples per forward pass when predicting a whole split

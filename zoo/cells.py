@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from zoo.batching import Collator
+from zoo.batching import collator_for
 from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
 from zoo.data import PreparedDataset, train_subset
 from zoo.data.splits import dev_subset, subset_counts
@@ -260,16 +260,14 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
             # its weights (same data, config and seed give the same model), convert only.
             model.load_state_dict(torch.load(base_weights, weights_only=True,
                                              map_location=device))
-            collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
-                                cfg.max_len)
+            collator = collator_for(model, info, cfg.max_len)
             extra = {**extra, "train/reused_base_weights": 1.0}
             record = read_training_record(base_weights.parent)
         elif entry.kind == "classical":
             collator = None
             model.fit(train, dev)
         else:
-            collator = Collator(spec.task, info.vocab, info.labels, info.target_vocab,
-                                cfg.max_len)
+            collator = collator_for(model, info, cfg.max_len)
             predictor = make_predictor(model, collator)
             def dev_score(m) -> float:
                 with selection_decoding(m):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from zoo.batching import Collator, predict_in_batches
+from zoo.batching import Collator, collator_for, predict_in_batches
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
@@ -108,7 +108,7 @@ def load_predictor(folder: Path):
     state = torch.load(folder / "model.pt", weights_only=True, map_location="cpu")
     model.load_state_dict(state)
     model.eval()
-    collator = Collator(info.task, info.vocab, info.labels, info.target_vocab, meta["max_len"])
+    collator = collator_for(model, info, meta["max_len"])
     runtime = get_entry(meta["model"]).runtime
     if runtime == "torch":
         model.to(pick_device())  # ONNX Runtime twins stay on the CPU, where ORT runs them

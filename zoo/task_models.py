@@ -15,7 +15,28 @@ from zoo.heads.tagging import CrfTagHead, SoftmaxTagHead
 from zoo.registry import DataInfo
 
 
-class SequenceClassifier(nn.Module):
+class _Encoded(nn.Module):
+    """An encoder with a head. An encoder that reads characters says how many per word in
+    `max_chars` (the collator then builds `batch.chars`) and takes them as a third input."""
+
+    encoder: nn.Module
+
+    @property
+    def max_chars(self) -> int:
+        return int(getattr(self.encoder, "max_chars", 0))
+
+    def encode(self, ids: torch.Tensor, mask: torch.Tensor,
+               chars: torch.Tensor | None = None) -> torch.Tensor:
+        if chars is None:
+            if self.max_chars:
+                raise ValueError(f"{type(self.encoder).__name__} reads each word's characters, "
+                                 "but the batch has none: build its collator with "
+                                 "zoo.batching.collator_for(model, info, max_len)")
+            return self.encoder(ids, mask)  # (B, T, D)
+        return self.encoder(ids, mask, chars)  # (B, T, D)
+
+
+class SequenceClassifier(_Encoded):
     def __init__(self, encoder: nn.Module, head: ClassificationHead,
                  label_smoothing: float = 0.0):
         super().__init__()
@@ -23,36 +44,40 @@ class SequenceClassifier(nn.Module):
         self.head = head
         self.label_smoothing = label_smoothing
 
-    def logits(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(ids, mask), mask)  # (B, C)
+    def logits(self, ids: torch.Tensor, mask: torch.Tensor,
+               chars: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.encode(ids, mask, chars), mask)  # (B, C)
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.logits(ids, mask)
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor,
+                chars: torch.Tensor | None = None) -> torch.Tensor:
+        return self.logits(ids, mask, chars)
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        return F.cross_entropy(self.logits(batch.ids, batch.mask), batch.labels,
+        return F.cross_entropy(self.logits(batch.ids, batch.mask, batch.chars), batch.labels,
                                label_smoothing=self.label_smoothing)
 
     @torch.no_grad()
     def predict(self, batch: Batch) -> list[int]:
-        return self.logits(batch.ids, batch.mask).argmax(-1).tolist()
+        return self.logits(batch.ids, batch.mask, batch.chars).argmax(-1).tolist()
 
 
-class SequenceTagger(nn.Module):
+class SequenceTagger(_Encoded):
     def __init__(self, encoder: nn.Module, head: SoftmaxTagHead | CrfTagHead):
         super().__init__()
         self.encoder = encoder
         self.head = head
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head.out(self.encoder(ids, mask))  # (B, T, K) emission scores
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor,
+                chars: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head.out(self.encode(ids, mask, chars))  # (B, T, K) emission scores
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        return self.head.loss(self.encoder(batch.ids, batch.mask), batch.mask, batch.tags)
+        states = self.encode(batch.ids, batch.mask, batch.chars)  # (B, T, D)
+        return self.head.loss(states, batch.mask, batch.tags)
 
     @torch.no_grad()
     def predict(self, batch: Batch) -> list[list[int]]:
-        return self.head.decode(self.encoder(batch.ids, batch.mask), batch.mask)
+        return self.head.decode(self.encode(batch.ids, batch.mask, batch.chars), batch.mask)
 
 
 def classifier_or_tagger(encoder: nn.Module, info: DataInfo, *, pooling: str = "mean",

@@ -90,6 +90,8 @@ def test_mlflow_brief_outage_is_retried(healthy, experiment):
                for c in cells)
 
 
+# Slow: waits out MLflow's retries (about 2 minutes); the brief outage stays in `make test`.
+@pytest.mark.slow
 def test_mlflow_long_outage_fails_clearly_then_resumes(healthy, experiment):
     """MLflow stays down past the retries: the run fails with an error naming the tracking
     server, and the re-run reuses the trained cell and re-runs the interrupted one."""
@@ -113,6 +115,8 @@ def test_mlflow_long_outage_fails_clearly_then_resumes(healthy, experiment):
     _check_resumed(team, experiment, first)
 
 
+# Slow (about 90 s): tests/test_resume.py kills and resumes a sweep in `make test`.
+@pytest.mark.slow
 def test_flow_process_killed_mid_cell_crashes_then_resumes(healthy, experiment):
     """The process running the flow is killed mid-cell: Prefect marks the run CRASHED, and the
     re-run resumes from what MLflow holds."""

@@ -4,7 +4,8 @@ whose layers are mixed with learned scalar weights and fed to a small task BiLST
 - Token layer: UTF-8 bytes of each token -> char CNN + highway (allennlp-light's
   `CnnHighwayEncoder`, the ELMo character encoder) -> projection P. Bytes rather than a
   learned character vocabulary, so the biLM pretrained on one word list (all training text)
-  reads any other word list (a training subset's vocabulary) without a mismatch.
+  reads any word. The task model gets the bytes of each token itself (batch.chars), so a
+  word outside the training subset's vocabulary is read by its spelling, not as "<unk>".
 - Two LSTM layers with projection per direction, separate forward and backward stacks (a
   forward layer never sees the backward states, so each direction stays a proper LM), and a
   residual connection from layer 1 to layer 2.
@@ -17,7 +18,6 @@ The LSTMs are `torch.nn.LSTM(proj_size=P)`: the same cell as allennlp-light's
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -26,13 +26,11 @@ from allennlp_light.modules.seq2vec_encoders.cnn_highway_encoder import CnnHighw
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from zoo.data.vocab import PAD, Vocab
+from zoo.data.vocab import Vocab
 from zoo.dropout import Dropout
+from zoo.encoders.chars import BOW, CHAR_VOCAB, EOW, char_ids, char_table  # noqa: F401
 from zoo.encoders.feature_cache import FeatureCache
 
-# Character ids: 0 = padding, byte b -> b + 1, then begin- and end-of-word markers.
-BOW, EOW = 257, 258
-CHAR_VOCAB = 259
 
 
 @dataclass(frozen=True)
@@ -56,20 +54,6 @@ class BiLMConfig:
     batch_size: int
     lr: float
     max_len: int = 64  # tokens kept per pretraining sentence
-
-
-def char_ids(token: str, max_chars: int) -> list[int]:
-    """One token as `max_chars` character ids: BOW, its UTF-8 bytes (truncated), EOW, pad."""
-    if token == PAD:
-        return [0] * max_chars
-    body = [b + 1 for b in token.encode("utf-8")[: max_chars - 2]]
-    row = [BOW, *body, EOW]
-    return row + [0] * (max_chars - len(row))
-
-
-def char_table(tokens: Sequence[str], max_chars: int) -> torch.Tensor:
-    """(N, max_chars) character ids for a word list, built once so forward stays tensor-only."""
-    return torch.tensor([char_ids(t, max_chars) for t in tokens], dtype=torch.long)
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -136,9 +120,17 @@ class BiLM(nn.Module):
 def encode_ids(bilm: BiLM, table: torch.Tensor, ids: torch.Tensor,
                mask: torch.Tensor) -> list[torch.Tensor]:
     """Run the biLM on word ids whose characters sit in `table` (V, C): each distinct word
-    in the batch goes through the char CNN once."""
+    in the batch goes through the char CNN once (pretraining, over the corpus's word types)."""
     uniq, inverse = torch.unique(ids, return_inverse=True)  # (N,), (B, T)
     return bilm(table[uniq], inverse, mask)
+
+
+def encode_chars(bilm: BiLM, chars: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+    """Run the biLM on (B, T, C) character ids of the tokens themselves (an unseen word keeps
+    its spelling): each distinct spelling in the batch goes through the char CNN once."""
+    b, t, c = chars.shape
+    uniq, inverse = torch.unique(chars.reshape(b * t, c), dim=0, return_inverse=True)
+    return bilm(uniq, inverse.view(b, t), mask)  # uniq (N, C); 3 x (B, T, 2P)
 
 
 class ElmoEncoder(nn.Module):
@@ -149,8 +141,9 @@ class ElmoEncoder(nn.Module):
         super().__init__()
         self.bilm = BiLM(cfg)
         self.frozen = frozen
-        # Derived from the vocabulary, so not saved: the meta.json vocabulary rebuilds it.
-        self.register_buffer("chars", char_table(vocab.itos, cfg.max_chars), persistent=False)
+        # The biLM reads each token's own bytes (the collator builds them from the token
+        # strings), not its vocabulary entry: an unseen word is not read as "<unk>".
+        self.max_chars = cfg.max_chars
         self.mix = ScalarMix(3)
         self.word_embed = nn.Embedding(len(vocab), word_dim, padding_idx=0)
         nn.init.normal_(self.word_embed.weight, std=0.1)
@@ -175,17 +168,17 @@ class ElmoEncoder(nn.Module):
             self.feature_cache.clear()
         super()._load_from_state_dict(*args, **kwargs)
 
-    def bilm_layers(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """(B, T) ids + mask -> (3, B, T, 2P) biLM layers; from the cache while training a
-        frozen biLM (never at inference, where a cached repeat would flatter latency)."""
+    def bilm_layers(self, chars: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """(B, T, C) chars + mask -> (3, B, T, 2P) biLM layers; from the cache while training
+        a frozen biLM (never at inference, where a cached repeat would flatter latency)."""
         if self.frozen and self.training:
             return self.feature_cache.layers(
-                ids, mask, lambda i, m: torch.stack(encode_ids(self.bilm, self.chars, i, m)))
+                chars, mask, lambda c, m: torch.stack(encode_chars(self.bilm, c, m)))
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
-            return torch.stack(encode_ids(self.bilm, self.chars, ids, mask))  # (3, B, T, 2P)
+            return torch.stack(encode_chars(self.bilm, chars, mask))  # (3, B, T, 2P)
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        layers = self.bilm_layers(ids, mask)  # (3, B, T, 2P)
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, chars: torch.Tensor) -> torch.Tensor:
+        layers = self.bilm_layers(chars, mask)  # (3, B, T, 2P)
         elmo = self.mix(list(layers))  # (B, T, 2P)
         x = self.dropout(torch.cat([elmo, self.word_embed(ids)], dim=-1))  # (B, T, 2P + W)
         lengths = mask.sum(1).clamp(min=1).cpu()  # (B,)

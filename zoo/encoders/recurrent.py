@@ -10,21 +10,31 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.dropout import Dropout
+from zoo.encoders.chars import CharCnn
 
 _CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
 class RecurrentEncoder(nn.Module):
-    """(B, T) ids + mask -> (B, T, D) states, D = hidden * (2 if bidirectional else 1)."""
+    """(B, T) ids + mask [+ (B, T, C) chars] -> (B, T, D) states,
+    D = hidden * (2 if bidirectional else 1).
+
+    With `char_cnn`, each word's embedding is concatenated with character-CNN features of its
+    spelling (Ma and Hovy 2016), so a word replaced by <unk> still shows its shape.
+    """
 
     def __init__(self, vocab_size: int, *, cell: str, embed_dim: int, hidden: int,
-                 layers: int = 1, bidirectional: bool = False, dropout: float = 0.0):
+                 layers: int = 1, bidirectional: bool = False, dropout: float = 0.0,
+                 char_cnn: CharCnn | None = None):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.char_cnn = char_cnn
+        self.max_chars = char_cnn.max_chars if char_cnn is not None else 0
         self.embed_dropout = Dropout(dropout)
         kwargs = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+        input_dim = embed_dim + (char_cnn.output_dim if char_cnn is not None else 0)
         # nn.RNN/GRU/LSTM apply `dropout` between stacked layers (not after the last one).
-        self.rnn = _CELLS[cell](embed_dim, hidden, num_layers=layers, batch_first=True,
+        self.rnn = _CELLS[cell](input_dim, hidden, num_layers=layers, batch_first=True,
                                 bidirectional=bidirectional,
                                 dropout=dropout if layers > 1 else 0.0, **kwargs)
         self.output_dim = hidden * (2 if bidirectional else 1)
@@ -48,8 +58,12 @@ class RecurrentEncoder(nn.Module):
                     hidden = param.shape[0] // 4
                     param.data[hidden: 2 * hidden] = 1.0
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = self.embed_dropout(self.embed(ids))  # (B, T, E)
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor,
+                chars: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embed(ids)  # (B, T, E)
+        if self.char_cnn is not None:
+            x = torch.cat([x, self.char_cnn(chars)], dim=-1)  # (B, T, E + F)
+        x = self.embed_dropout(x)
         lengths = mask.sum(dim=1).clamp(min=1).cpu()  # (B,)
         if bool((lengths == ids.shape[1]).all()):
             # No padding (batch-1 prediction): the same states without packing, which costs

@@ -1,7 +1,8 @@
 """ONNX export and ONNX Runtime predictors for the `onnx` / `onnx_q8` runtime variants.
 
-`export_onnx` writes `model.onnx` (the model's `forward(ids, mask)`: classifier logits (B, C)
-or tagger emissions (B, T, K), dynamic batch and sequence axes), checks it against eager torch
+`export_onnx` writes `model.onnx` (the model's `forward(ids, mask)`, or `forward(ids, mask,
+chars)` for a model with character features: classifier logits (B, C) or tagger emissions
+(B, T, K), dynamic batch and sequence axes), checks it against eager torch
 on synthetic batches of mixed lengths with padding, and for `onnx_q8` writes `model.q8.onnx`
 (ONNX Runtime dynamic quantization: int8 weights, activations quantized per call). The
 results go to `onnx_check.json` in the model folder.
@@ -75,8 +76,15 @@ def _is_tagger(model: torch.nn.Module) -> bool:
     return isinstance(model, SequenceTagger)
 
 
-def _check_batches(collator: Collator, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Synthetic (ids, mask) batches shaped like real input: mixed lengths, padding, batch 1."""
+def _inputs(batch) -> tuple[torch.Tensor, ...]:
+    """The graph's inputs from a Batch: (ids, mask), and chars when the model reads them."""
+    return (batch.ids, batch.mask) if batch.chars is None else (batch.ids, batch.mask,
+                                                                  batch.chars)
+
+
+def _check_batches(collator: Collator, seed: int = 0) -> list[tuple[torch.Tensor, ...]]:
+    """Synthetic (ids, mask[, chars]) batches shaped like real input: mixed lengths, padding,
+    batch 1; random bytes of random word lengths when the collator builds characters."""
     gen = torch.Generator().manual_seed(seed)
     vocab_size = max(2, len(collator.vocab))
     max_len = max(1, collator.max_len or 64)
@@ -89,8 +97,26 @@ def _check_batches(collator: Collator, seed: int = 0) -> list[tuple[torch.Tensor
         ids = torch.randint(1, vocab_size, (len(lengths), width), generator=gen) \
             if vocab_size > 1 else torch.ones(len(lengths), width, dtype=torch.long)
         mask = torch.arange(width).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # (B, T)
-        batches.append((ids.masked_fill(~mask, 0), mask))
+        inputs = (ids.masked_fill(~mask, 0), mask)
+        if collator.max_chars:
+            inputs += (_check_chars(mask, collator.max_chars, gen),)
+        batches.append(inputs)
     return batches
+
+
+def _check_chars(mask: torch.Tensor, max_chars: int, gen: torch.Generator) -> torch.Tensor:
+    """(B, T, C) character ids: BOW, 1 to C-2 random bytes, EOW, padding; 0 off the mask."""
+    from zoo.encoders.chars import BOW, EOW
+
+    b, t = mask.shape
+    chars = torch.zeros(b, t, max_chars, dtype=torch.long)  # (B, T, C)
+    n_bytes = torch.randint(1, max(2, max_chars - 1), (b, t), generator=gen)  # (B, T)
+    body = torch.randint(1, 257, (b, t, max_chars), generator=gen)  # (B, T, C)
+    steps = torch.arange(max_chars)  # (C,)
+    chars = torch.where((steps >= 1) & (steps <= n_bytes[..., None]), body, chars)
+    chars[..., 0] = BOW
+    chars.scatter_(2, (n_bytes + 1).clamp(max=max_chars - 1)[..., None], EOW)
+    return chars * mask[..., None]  # (B, T, C)
 
 
 def _compare(model: torch.nn.Module, session, batches) -> dict[str, float]:
@@ -98,10 +124,11 @@ def _compare(model: torch.nn.Module, session, batches) -> dict[str, float]:
     tagger = _is_tagger(model)
     max_diff = max_ref = 0.0
     agree = total = 0
-    for ids, mask in batches:
+    for inputs in batches:
+        ids, mask = inputs[:2]
         with torch.inference_mode():
-            ref = model(ids, mask).numpy()
-        got = _run(session, ids, mask)
+            ref = model(*inputs).numpy()
+        got = _run(session, inputs)
         if got.shape != ref.shape:
             raise OnnxExportError(f"ONNX output shape {got.shape} != eager {ref.shape} "
                                   f"for input {tuple(ids.shape)}")
@@ -128,8 +155,11 @@ def _session(path: Path, threads: int = 1):
     return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
 
 
-def _run(session, ids: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
-    feeds = {"ids": ids.numpy(), "mask": mask.numpy()}
+INPUT_NAMES = ("ids", "mask", "chars")
+
+
+def _run(session, inputs: tuple[torch.Tensor, ...]) -> np.ndarray:
+    feeds = {name: t.numpy() for name, t in zip(INPUT_NAMES, inputs)}
     wanted = {i.name for i in session.get_inputs()}  # an unused input may be pruned
     return session.run(None, {k: v for k, v in feeds.items() if k in wanted})[0]
 
@@ -140,7 +170,8 @@ _EXPORT_LOCK = threading.Lock()
 
 
 def _export_float(model: torch.nn.Module, collator: Collator, path: Path) -> None:
-    ids, mask = _check_batches(collator, seed=1)[3]  # batch 3, mixed lengths, padded
+    inputs = _check_batches(collator, seed=1)[3]  # batch 3, mixed lengths, padded
+    names = list(INPUT_NAMES[: len(inputs)])
     out_axes = {0: "batch", 1: "seq"} if _is_tagger(model) else {0: "batch"}
     with _EXPORT_LOCK, warnings.catch_warnings():
         # The TorchScript exporter warns that it is legacy and traces Python-side checks of
@@ -148,9 +179,9 @@ def _export_float(model: torch.nn.Module, collator: Collator, path: Path) -> Non
         warnings.simplefilter("ignore")
         try:
             torch.onnx.export(
-                model, (ids, mask), str(path), dynamo=False, opset_version=OPSET,
-                input_names=["ids", "mask"], output_names=["scores"],
-                dynamic_axes={"ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"},
+                model, inputs, str(path), dynamo=False, opset_version=OPSET,
+                input_names=names, output_names=["scores"],
+                dynamic_axes={**{name: {0: "batch", 1: "seq"} for name in names},
                               "scores": out_axes})
         except Exception as exc:
             raise OnnxExportError(f"ONNX export of {type(model).__name__} failed: "
@@ -178,7 +209,7 @@ def export_onnx(model: torch.nn.Module, collator: Collator, folder: Path, runtim
         _export_float(model, collator, float_path)
         onnx.checker.check_model(str(float_path))
         batches = _check_batches(collator, seed=0)
-        shapes = [list(ids.shape) for ids, _ in batches]
+        shapes = [list(inputs[0].shape) for inputs in batches]
         result = _compare(model, _session(float_path), batches)
         tolerance = ATOL + RTOL * result["max_abs_eager"]
         report: dict[str, object] = {
@@ -237,7 +268,7 @@ class OrtPredictor:
 
     def _predict_batch(self, examples: Sequence[Example]) -> list:
         batch = self.collator(examples, with_gold=False)
-        scores = _run(self.session, batch.ids, batch.mask)  # (B, C) or (B, T, K)
+        scores = _run(self.session, _inputs(batch))  # (B, C) or (B, T, K)
         if not self.tagger:
             outputs = scores.argmax(-1).tolist()
         elif self.crf_potentials is not None:
