@@ -91,8 +91,13 @@ def summarize(outcomes: list[CellOutcome]) -> dict[str, int]:
     return counts
 
 
+# One task thread more than cells in parallel: the next cell waits, queued, in the worker
+# pool while the parent logs the one before it (a worker never idles on MLflow logging).
+QUEUED_CELLS = 1
+
+
 @flow(name="benchmark", log_prints=True,
-      task_runner=ThreadPoolTaskRunner(max_workers=bench.default_parallelism()[0]))
+      task_runner=ThreadPoolTaskRunner(max_workers=bench.default_parallelism()[0] + QUEUED_CELLS))
 def benchmark(profile: str = "quick", datasets: str | None = None, models: str | None = None,
               train_sizes: str | None = None, seeds: str | None = None,
               overrides: dict | None = None, refresh: bool = False,
@@ -124,7 +129,7 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     # is done waits on the pretraining cache's lock.
     with workers.cell_pool(parallel, threads):
         pretraining = pretrain_task.submit(cells, data_mirror)
-        futures = submit_bounded(bench.longest_first(cells), parallel,
+        futures = submit_bounded(bench.longest_first(cells), parallel + QUEUED_CELLS,
                                  lambda spec: train_cell_task.submit(
                                      spec, exp_id, parent_id, data_mirror, refresh, threads),
                                  running=[pretraining])
@@ -162,6 +167,6 @@ def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",
             task_runner = DaskTaskRunner(cluster_kwargs={
                 "n_workers": parallel or 2, "threads_per_worker": 1, "processes": True})
     else:
-        task_runner = ThreadPoolTaskRunner(max_workers=parallel or
-                                           bench.default_parallelism()[0])
+        task_runner = ThreadPoolTaskRunner(max_workers=(parallel or bench.default_parallelism()[0])
+                                           + QUEUED_CELLS)
     return benchmark.with_options(task_runner=task_runner)
