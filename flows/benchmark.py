@@ -116,6 +116,11 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
         # The planned matrix, so the report can list cells that never produced a run.
         "plan.datasets": ",".join(sorted({c.dataset for c in cells})),
         "plan.sizes": ",".join(sorted({str(c.train_size) for c in cells})),
+        # Per dataset too: profiles size datasets apart (wnut16 at 1.0, tatoeba at 3000), and
+        # the union would list cells never planned (wnut16 at 3000) as missing.
+        **{f"plan.sizes.{name}": ",".join(sorted({str(c.train_size) for c in cells
+                                                   if c.dataset == name}))
+           for name in sorted({c.dataset for c in cells})},
         "plan.seeds": ",".join(sorted({str(c.seed) for c in cells}))})
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)

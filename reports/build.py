@@ -410,12 +410,14 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
 
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
-    """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags)."""
+    """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags): the
+    dataset's own `plan.sizes.<dataset>`, else (runs before it existed) every planned size."""
     def items(key: str) -> list[str]:
         return [v for v in str(parent_tags.get(key, "")).split(",") if v]
 
     sizes, seeds = items("plan.sizes"), items("plan.seeds")
-    return {name: (sizes, seeds) for name in items("plan.datasets")}
+    return {name: (items(f"plan.sizes.{name}") or sizes, seeds)
+            for name in items("plan.datasets")}
 
 
 def _count_envs(current: Sequence[Cell]) -> dict[tuple[str, str], int]:

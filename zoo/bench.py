@@ -5,6 +5,7 @@ One failing cell becomes a FAILED MLflow run with its error text and never stops
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -209,32 +210,44 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
         return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=model_dir)
     env = environment()
     corpus = functools.partial(pretrain_corpus, mirror=mirror)
-    run_id = tracking.start_cell_run(
-        exp_id, parent_id, spec.label, key, _cell_tags(spec, data, env),
-        {"model": spec.model, **{f"train.{k}": v for k, v in
-                                 vars(resolve_train_config(spec)).items()}})
-    try:
+    with contextlib.ExitStack() as slot:
+        # A worker slot from before the run starts until training ends: a queued cell has no
+        # RUNNING run yet (a RUNNING run without a stage is training), and the next cell
+        # trains while this one is logged.
+        slot.enter_context(workers.training_slot())
+        run_id = tracking.start_cell_run(
+            exp_id, parent_id, spec.label, key, _cell_tags(spec, data, env),
+            {"model": spec.model, **{f"train.{k}": v for k, v in
+                                     vars(resolve_train_config(spec)).items()}})
         try:
-            cell = workers.train_cell(spec, data, tracking.state_dir() / "models",
-                                      mirror=mirror, on_epoch=on_epoch, corpus=corpus)
-        except Exception as exc:  # out of memory: halve the batch and retry once
-            if not _is_oom(exc):
-                raise
-            batch = resolve_train_config(spec).batch_size
-            retry = replace(spec, overrides=tuple(sorted(
-                {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
-            tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
-            cell = workers.train_cell(retry, data, tracking.state_dir() / "models",
-                                      mirror=mirror, on_epoch=on_epoch, corpus=corpus)
-        _log_trained(run_id, cell)
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        log.error("cell %s failed: %s\n%s", spec.label, error, traceback.format_exc())
-        tracking.fail_cell_run(run_id, error)
-        return CellOutcome(spec, key, "failed", run_id=run_id, error=error,
-                           seconds=time.perf_counter() - start)
+            cell = _train_with_oom_retry(spec, data, run_id, mirror, on_epoch, corpus)
+            slot.close()
+            _log_trained(run_id, cell)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("cell %s failed: %s\n%s", spec.label, error, traceback.format_exc())
+            tracking.fail_cell_run(run_id, error)
+            return CellOutcome(spec, key, "failed", run_id=run_id, error=error,
+                               seconds=time.perf_counter() - start)
     return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=cell.model_dir,
                        seconds=time.perf_counter() - start)
+
+
+def _train_with_oom_retry(spec: CellSpec, data, run_id: str, mirror: str | None, on_epoch,
+                          corpus):
+    work_dir = tracking.state_dir() / "models"
+    try:
+        return workers.train_cell(spec, data, work_dir, mirror=mirror, on_epoch=on_epoch,
+                                  corpus=corpus)
+    except Exception as exc:  # out of memory: halve the batch and retry once
+        if not _is_oom(exc):
+            raise
+        batch = resolve_train_config(spec).batch_size
+        retry = replace(spec, overrides=tuple(sorted(
+            {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
+        tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
+        return workers.train_cell(retry, data, work_dir, mirror=mirror, on_epoch=on_epoch,
+                                  corpus=corpus)
 
 
 def _log_trained(run_id: str, cell) -> None:

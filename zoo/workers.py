@@ -33,6 +33,7 @@ _pool_args: tuple = ()  # (parallel, threads, progress queue) of the open pool
 _pool_lock = threading.Lock()
 _progress = None  # the queue a worker sends (label, EpochLog) on; set in each worker
 _listeners: dict[str, Callable] = {}  # cell label -> on_epoch, in the parent
+_slots: threading.Semaphore | None = None  # one per worker process of the open pool
 
 
 def _init_worker(threads: int, progress, parent: int) -> None:
@@ -89,7 +90,7 @@ def _new_pool(parallel: int, threads: int, progress) -> ProcessPoolExecutor:
 @contextlib.contextmanager
 def cell_pool(parallel: int, threads: int) -> Iterator[None]:
     """Train cells in `parallel` worker processes of `threads` torch threads while open."""
-    global _pool, _pool_args
+    global _pool, _pool_args, _slots
     progress = multiprocessing.get_context("spawn").SimpleQueue()
     relay = threading.Thread(target=_relay, args=(progress,), daemon=True,
                              name="zoo-epoch-relay")
@@ -97,15 +98,28 @@ def cell_pool(parallel: int, threads: int) -> Iterator[None]:
     with _pool_lock:
         _pool_args = (parallel, threads, progress)
         _pool = _new_pool(*_pool_args)
+        _slots = threading.Semaphore(parallel)
     try:
         yield
     finally:
         with _pool_lock:
-            pool, _pool = _pool, None
+            pool, _pool, _slots = _pool, None, None
         pool.shutdown(wait=True, cancel_futures=True)
         progress.put(None)
         relay.join(timeout=10)
         progress.close()
+
+
+@contextlib.contextmanager
+def training_slot() -> Iterator[None]:
+    """Held while a cell trains: at most one cell per worker process (the pretraining's
+    worker included once it is free); free without a pool."""
+    slots = _slots
+    if slots is None:
+        yield
+        return
+    with slots:
+        yield
 
 
 def pool_open() -> bool:
@@ -139,7 +153,8 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     if pool is None:
         return bench.run_pretraining(cells, mirror)
     try:
-        return pool.submit(bench.run_pretraining, cells, mirror).result()
+        with training_slot():  # it occupies a worker as a cell would
+            return pool.submit(bench.run_pretraining, cells, mirror).result()
     except BrokenProcessPool as exc:
         _replace_broken(pool)
         raise RuntimeError("the worker process pretraining the biLM died (killed, or out of "

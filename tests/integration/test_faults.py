@@ -29,10 +29,18 @@ def _params(experiment: str, team) -> dict:
 
 
 def _wait_mid_second_cell(team, experiment: str) -> dict:
-    """Block until FIRST is trained and SECOND is training; returns FIRST's run."""
+    """Block until FIRST is trained and logged and SECOND is training; returns FIRST's run.
+    SECOND starts training as soon as FIRST's training ends, while FIRST is still being
+    logged (its `trained` stage comes last), so wait for both."""
     team.wait_for_training(experiment, SECOND)
-    first = [c for c in team.cells(experiment) if c["tags"]["model"] == FIRST]
-    assert len(first) == 1 and first[0]["tags"].get("zoo.stage") == "trained", dump(first)
+    deadline = time.monotonic() + 60
+    while True:
+        first = [c for c in team.cells(experiment) if c["tags"]["model"] == FIRST]
+        if len(first) == 1 and first[0]["tags"].get("zoo.stage") == "trained":
+            break
+        assert time.monotonic() < deadline, dump(first)
+        time.sleep(0.2)
+    team.wait_for_training(experiment, SECOND, timeout=5)  # and SECOND still trains
     return first[0]
 
 
