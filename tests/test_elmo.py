@@ -15,7 +15,8 @@ from zoo.batching import Collator, collator_for
 from zoo.cells import PretrainContext
 from zoo.configs import TrainConfig
 from zoo.data.types import Example
-from zoo.encoders.elmo import BOW, EOW, BiLM, char_ids, encode_chars, reverse_padded
+from zoo.encoders.chars import BOW, EOW, char_ids
+from zoo.encoders.elmo import BiLM, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
 from zoo.families import elmo as elmo_family
 from zoo.families.elmo import TINY, cache_paths, load_or_pretrain, run_pretraining

@@ -135,11 +135,8 @@ def train_cell(spec: CellSpec, data, work_dir: Path, *, mirror: str | None,
     if on_epoch is not None:
         _listeners[spec.label] = on_epoch
     try:
-        return pool.submit(_train_in_worker, spec, mirror, str(work_dir)).result()
-    except BrokenProcessPool as exc:
-        _replace_broken(pool)
-        raise RuntimeError(f"the worker process training {spec.label} died (killed, or out "
-                           "of memory); the cell is marked failed, a rerun retries it") from exc
+        return _result(pool, f"training {spec.label}", "the cell is marked failed, a rerun "
+                       "retries it", _train_in_worker, spec, mirror, str(work_dir))
     finally:
         _listeners.pop(spec.label, None)
 
@@ -152,13 +149,19 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     pool = _pool
     if pool is None:
         return bench.run_pretraining(cells, mirror)
+    with training_slot():  # it occupies a worker as a cell would
+        return _result(pool, "pretraining the biLM", "its cells pretrain on their own when "
+                       "they train", bench.run_pretraining, cells, mirror)
+
+
+def _result(pool: ProcessPoolExecutor, doing: str, consequence: str, fn, *args):
+    """`fn(*args)` in a worker; a killed worker gets a fresh pool and a one-line error."""
     try:
-        with training_slot():  # it occupies a worker as a cell would
-            return pool.submit(bench.run_pretraining, cells, mirror).result()
+        return pool.submit(fn, *args).result()
     except BrokenProcessPool as exc:
         _replace_broken(pool)
-        raise RuntimeError("the worker process pretraining the biLM died (killed, or out of "
-                           "memory); its cells pretrain on their own when they train") from exc
+        raise RuntimeError(f"the worker process {doing} died (killed, or out of memory); "
+                           f"{consequence}") from exc
 
 
 def _replace_broken(broken: ProcessPoolExecutor) -> None:

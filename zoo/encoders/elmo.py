@@ -28,7 +28,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from zoo.data.vocab import Vocab
 from zoo.dropout import Dropout
-from zoo.encoders.chars import BOW, CHAR_VOCAB, EOW, char_ids, char_table  # noqa: F401
+from zoo.encoders.chars import CHAR_VOCAB
 from zoo.encoders.feature_cache import FeatureCache
 
 

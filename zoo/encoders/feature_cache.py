@@ -6,8 +6,8 @@ Caching by the sentence's input (for the biLM, its words' characters) turns ever
 after the first into task-layer work only: elmo_frozen_small on wnut16, 1 thread, 9.4 s
 an epoch without, 4.8 s with (benchmarks/cell_profile.py, 2026-12-03).
 
-Keys are the input rows themselves, so a sentence whose input changes is simply a miss. Memory is bounded by `max_bytes`; past it, misses are computed and
-not stored.
+Keys are the input rows themselves, so a sentence whose input changes is simply a miss.
+Memory is bounded by `max_bytes`; past it, misses are computed and not stored.
 """
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ from zoo import recipes
 from zoo.configs import config_hash
 from zoo.data.vocab import PAD, UNK
 from zoo.device import module_device
-from zoo.encoders.elmo import BiLM, BiLMConfig, ElmoEncoder, char_table, encode_ids
+from zoo.encoders.chars import char_table
+from zoo.encoders.elmo import BiLM, BiLMConfig, ElmoEncoder, encode_ids
 from zoo.registry import DataInfo, register_model
 from zoo.task_models import SequenceClassifier, SequenceTagger, classifier_or_tagger
 
