@@ -121,7 +121,10 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
         **{f"plan.sizes.{name}": ",".join(sorted({str(c.train_size) for c in cells
                                                    if c.dataset == name}))
            for name in sorted({c.dataset for c in cells})},
-        "plan.seeds": ",".join(sorted({str(c.seed) for c in cells}))})
+        "plan.seeds": ",".join(sorted({str(c.seed) for c in cells})),
+        **{f"plan.seeds.{name}": ",".join(sorted({str(c.seed) for c in cells
+                                                   if c.dataset == name}))
+           for name in sorted({c.dataset for c in cells})}})
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
     reporter().start(2 * len(cells))  # train + measure per cell

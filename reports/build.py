@@ -411,12 +411,13 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
     """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags): the
-    dataset's own `plan.sizes.<dataset>`, else (runs before it existed) every planned size."""
+    dataset's own `plan.sizes.<dataset>` and `plan.seeds.<dataset>`, else (runs before they
+    existed) every planned size and seed."""
     def items(key: str) -> list[str]:
         return [v for v in str(parent_tags.get(key, "")).split(",") if v]
 
     sizes, seeds = items("plan.sizes"), items("plan.seeds")
-    return {name: (items(f"plan.sizes.{name}") or sizes, seeds)
+    return {name: (items(f"plan.sizes.{name}") or sizes, items(f"plan.seeds.{name}") or seeds)
             for name in items("plan.datasets")}
 
 

@@ -64,6 +64,17 @@ def test_plan_rejects_unknown_names_and_empty_matrix():
         plan_cells("quick", datasets="no_such_data")
 
 
+def test_standard_profile_sizes_and_seeds_per_dataset():
+    cells = plan_cells("standard")
+    by_dataset = {name: {(c.train_size, c.seed) for c in cells if c.dataset == name}
+                  for name in ("mr", "wnut16", "tatoeba-en-es")}
+    grid = {(size, seed) for size in (0.1, 0.25, 0.5, 1.0) for seed in (1, 2, 3)}
+    assert by_dataset["mr"] == by_dataset["wnut16"] == grid
+    assert by_dataset["tatoeba-en-es"] == {(3000, 1), (10000, 1)}
+    # --seeds applies to every dataset, translation included
+    assert {c.seed for c in plan_cells("standard", seeds="4")} == {4}
+
+
 def test_plan_expands_the_matrix():
     cells = plan_cells("quick", datasets="mr", models="tiny_lstm,tfidf_logreg",
                        train_sizes="0.5,100", seeds="1,2")

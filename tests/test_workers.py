@@ -30,9 +30,16 @@ def test_cells_train_in_workers_and_a_killed_worker_fails_only_its_cell(bench_ho
         def kill_worker(log):  # the parent kills the worker once it reports epoch 1
             os.kill(cell.train_pid, signal.SIGKILL)
 
+        broken = workers._pool
         with pytest.raises(RuntimeError, match="worker process training .* died"):
             workers.train_cell(_spec(3), data, models, mirror=None, on_epoch=kill_worker)
-        again = workers.train_cell(_spec(2), data, models, mirror=None)  # a fresh worker
+        # A worker killed inside `put` holds its queue's write lock for good: the fresh
+        # pool must not write to that queue (it hung CI). Hold the lock as the dead would.
+        assert broken.progress._wlock.acquire(timeout=5)
+        relayed = []
+        again = workers.train_cell(_spec(2), data, models, mirror=None,  # a fresh worker
+                                   on_epoch=relayed.append)
+        assert [log.epoch for log in relayed] == [1, 2]
     assert again.train_pid not in (cell.train_pid, os.getpid())
     here = workers.train_cell(_spec(2), data, bench_home / "here", mirror=None)
     assert here.train_pid == os.getpid()  # no pool open: trains in the caller

@@ -89,7 +89,7 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
     dataset_names = _split(datasets) or list(prof.datasets)
     patterns = ",".join(_split(models) or list(prof.models))
     sizes = parse_sizes(train_sizes)  # --sizes applies to every dataset
-    seed_list = [int(s) for s in (_split(seeds) or prof.seeds)]
+    seed_list = [int(s) for s in _split(seeds) or ()]  # --seeds applies to every dataset
     override_items = tuple(sorted((overrides or {}).items()))
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
     if not any(planned.values()):
@@ -104,7 +104,7 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
             names = [*names, floor]
         for model in names:
             for size in sizes or prof.sizes_for(name):
-                for seed in seed_list:
+                for seed in seed_list or prof.seeds_for(name):
                     cells.append(CellSpec(task, name, model, size, seed, profile,
                                           override_items))
     for spec in cells:  # resolve every config now so a bad override fails early

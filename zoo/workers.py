@@ -28,8 +28,7 @@ from pathlib import Path
 from zoo.cells import CellSpec, TrainedCell
 from zoo.cells import train_cell as train_cell_here
 
-_pool: ProcessPoolExecutor | None = None
-_pool_args: tuple = ()  # (parallel, threads, progress queue) of the open pool
+_pool: _Pool | None = None  # the open pool, see cell_pool
 _pool_lock = threading.Lock()
 _progress = None  # the queue a worker sends (label, EpochLog) on; set in each worker
 _listeners: dict[str, Callable] = {}  # cell label -> on_epoch, in the parent
@@ -79,35 +78,52 @@ def _relay(progress) -> None:
             listener(log)
 
 
-def _new_pool(parallel: int, threads: int, progress) -> ProcessPoolExecutor:
-    # spawn, never fork: the parent runs Prefect's and MLflow's threads, and a fork of a
-    # process with threads may copy a held lock.
-    return ProcessPoolExecutor(max_workers=parallel,
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(threads, progress, os.getpid()))
+class _Pool:
+    """Worker processes with their own progress queue and the parent's relay thread.
+
+    A pool broken by a killed worker is replaced whole, queue included: the worker may have
+    died inside `put`, holding the queue's cross-process write lock for good, and a fresh
+    worker writing to that queue would then block forever (seen on CI: a hung test run).
+    """
+
+    def __init__(self, parallel: int, threads: int):
+        self.parallel, self.threads = parallel, threads
+        context = multiprocessing.get_context("spawn")
+        self.progress = context.SimpleQueue()
+        self.relay = threading.Thread(target=_relay, args=(self.progress,), daemon=True,
+                                      name="zoo-epoch-relay")
+        self.relay.start()
+        # spawn, never fork: the parent runs Prefect's and MLflow's threads, and a fork of a
+        # process with threads may copy a held lock.
+        self.executor = ProcessPoolExecutor(
+            max_workers=parallel, mp_context=context, initializer=_init_worker,
+            initargs=(threads, self.progress, os.getpid()))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.progress.put(None)  # every writer has exited: the lock is free
+        self.relay.join(timeout=10)
+        self.progress.close()
+
+    def abandon(self) -> None:
+        """A broken pool: its workers are gone; its relay thread stays blocked on the
+        queue (a daemon) because a `put` of the stop mark could wait on a dead writer's lock."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
 def cell_pool(parallel: int, threads: int) -> Iterator[None]:
     """Train cells in `parallel` worker processes of `threads` torch threads while open."""
-    global _pool, _pool_args, _slots
-    progress = multiprocessing.get_context("spawn").SimpleQueue()
-    relay = threading.Thread(target=_relay, args=(progress,), daemon=True,
-                             name="zoo-epoch-relay")
-    relay.start()
+    global _pool, _slots
     with _pool_lock:
-        _pool_args = (parallel, threads, progress)
-        _pool = _new_pool(*_pool_args)
+        _pool = _Pool(parallel, threads)
         _slots = threading.Semaphore(parallel)
     try:
         yield
     finally:
         with _pool_lock:
             pool, _pool, _slots = _pool, None, None
-        pool.shutdown(wait=True, cancel_futures=True)
-        progress.put(None)
-        relay.join(timeout=10)
-        progress.close()
+        pool.close()
 
 
 @contextlib.contextmanager
@@ -154,20 +170,20 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:
                        "they train", bench.run_pretraining, cells, mirror)
 
 
-def _result(pool: ProcessPoolExecutor, doing: str, consequence: str, fn, *args):
+def _result(pool: _Pool, doing: str, consequence: str, fn, *args):
     """`fn(*args)` in a worker; a killed worker gets a fresh pool and a one-line error."""
     try:
-        return pool.submit(fn, *args).result()
+        return pool.executor.submit(fn, *args).result()
     except BrokenProcessPool as exc:
         _replace_broken(pool)
         raise RuntimeError(f"the worker process {doing} died (killed, or out of memory); "
                            f"{consequence}") from exc
 
 
-def _replace_broken(broken: ProcessPoolExecutor) -> None:
+def _replace_broken(broken: _Pool) -> None:
     """A killed worker breaks the whole pool: start a new one for the cells still to come."""
     global _pool
     with _pool_lock:
         if _pool is broken:
-            _pool = _new_pool(*_pool_args)
-    broken.shutdown(wait=False, cancel_futures=True)
+            _pool = _Pool(broken.parallel, broken.threads)
+    broken.abandon()

@@ -141,7 +141,7 @@ def test_prefect_deployments_file():
 
     config = yaml.safe_load((INFRA / "prefect.yaml").read_text())
     deployments = {d["name"]: d for d in config["deployments"]}
-    assert {"nightly-quick", "weekly-standard", "dask", "report"} <= set(deployments)
+    assert {"nightly-quick", "nightly-standard", "dask", "report"} <= set(deployments)
     for name, dep in deployments.items():
         path, func = dep["entrypoint"].split(":")
         assert (REPO / path).is_file(), f"{name}: entrypoint file {path} is missing"
@@ -150,7 +150,7 @@ def test_prefect_deployments_file():
         for schedule in dep.get("schedules") or []:
             CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
     assert deployments["nightly-quick"]["parameters"]["profile"] == "quick"
-    assert deployments["weekly-standard"]["parameters"]["profile"] == "standard"
+    assert deployments["nightly-standard"]["parameters"]["profile"] == "standard"
     pull = config["pull"][0]["prefect.deployments.steps.set_working_directory"]
     assert pull["directory"] == "{{ $ZOO_CHECKOUT }}"
 

@@ -11,7 +11,7 @@ from teamkit import REPO, TINY, dump
 pytestmark = pytest.mark.integration
 
 SCHEDULED = {"benchmark/nightly-quick": ("0 2 * * *", "quick"),
-             "benchmark/weekly-standard": ("0 3 * * 6", "standard")}
+             "benchmark/nightly-standard": ("30 2 * * *", "standard")}
 
 
 def _check_cells(team, experiment: str, models: set[str]) -> list[dict]:

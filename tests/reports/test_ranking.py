@@ -133,11 +133,12 @@ def test_missing_cells_are_holes_in_the_observed_matrix():
     assert [(h.model, h.seed) for h in planned] == [("a", "5")]
 
 
-def test_the_plan_reads_each_datasets_own_sizes():
+def test_the_plan_reads_each_datasets_own_sizes_and_seeds():
     from reports.build import plan_of
 
-    tags = {"plan.datasets": "mr,wnut16", "plan.sizes": "0.1,0.3,1.0", "plan.seeds": "1",
-            "plan.sizes.mr": "0.1,0.3", "plan.sizes.wnut16": "1.0"}
-    assert plan_of(tags) == {"mr": (["0.1", "0.3"], ["1"]), "wnut16": (["1.0"], ["1"])}
-    older = {k: v for k, v in tags.items() if not k.startswith("plan.sizes.")}
-    assert plan_of(older)["wnut16"] == (["0.1", "0.3", "1.0"], ["1"])
+    tags = {"plan.datasets": "mr,wnut16", "plan.sizes": "0.1,0.3,1.0", "plan.seeds": "1,2",
+            "plan.sizes.mr": "0.1,0.3", "plan.sizes.wnut16": "1.0",
+            "plan.seeds.mr": "1,2", "plan.seeds.wnut16": "1"}
+    assert plan_of(tags) == {"mr": (["0.1", "0.3"], ["1", "2"]), "wnut16": (["1.0"], ["1"])}
+    older = {k: v for k, v in tags.items() if not k.startswith(("plan.sizes.", "plan.seeds."))}
+    assert plan_of(older)["wnut16"] == (["0.1", "0.3", "1.0"], ["1", "2"])
