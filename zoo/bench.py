@@ -63,11 +63,33 @@ def parse_sizes(value) -> list[float | int] | None:
     sizes: list[float | int] = []
     for item in items:
         try:
-            sizes.append(float(item) if "." in item else int(item))
+            size = float(item) if "." in item else int(item)
         except ValueError:
             raise ConfigError(f"training size {item!r} is neither a fraction like 0.25 nor "
                               "a count like 500") from None
+        if isinstance(size, float) and not 0.0 < size <= 1.0:
+            raise ConfigError(f"training size {item!r}: a fraction must be in (0, 1], like "
+                              "0.25; a count is a whole number, like 500")
+        if isinstance(size, int) and size < 1:
+            raise ConfigError(f"training size {item!r}: a count must be at least 1 (or give "
+                              "a fraction in (0, 1], like 0.25)")
+        sizes.append(size)
     return sizes
+
+
+def parse_seeds(value) -> list[int]:
+    """"1,2,3" -> [1, 2, 3]; seeds are whole numbers from 0 (NumPy refuses negative ones)."""
+    seeds = []
+    for item in _split(value) or ():
+        try:
+            seed = int(item)
+        except ValueError:
+            raise ConfigError(f"seed {item!r} is not a whole number; use e.g. --seeds 1,2,3"
+                              ) from None
+        if not 0 <= seed < 2**32:
+            raise ConfigError(f"seed {item!r} must be in [0, 2**32); use e.g. --seeds 1,2,3")
+        seeds.append(seed)
+    return seeds
 
 
 def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_sizes=None,
@@ -89,7 +111,7 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
     dataset_names = _split(datasets) or list(prof.datasets)
     patterns = ",".join(_split(models) or list(prof.models))
     sizes = parse_sizes(train_sizes)  # --sizes applies to every dataset
-    seed_list = [int(s) for s in _split(seeds) or ()]  # --seeds applies to every dataset
+    seed_list = parse_seeds(seeds)  # --seeds applies to every dataset
     override_items = tuple(sorted((overrides or {}).items()))
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
     if not any(planned.values()):

@@ -135,11 +135,33 @@ def _flow_parameters(args) -> dict:
                 data_mirror=args.data_mirror)
 
 
+def _probe_named_servers() -> None:
+    """The servers named by environment variables answer: probed before torch, Prefect
+    and MLflow are imported (those imports take seconds on 2 cores)."""
+    from zoo.servers import check_mlflow_server, check_prefect_server
+
+    check_prefect_server(os.environ.get("PREFECT_API_URL"))
+    check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
+
+
+def _check_servers() -> None:
+    """Then Prefect's own settings (a profile may set its API URL) and the MLflow store."""
+    from prefect.settings import get_current_settings
+
+    from zoo.servers import check_prefect_server
+    from zoo.tracking import check_reachable
+
+    check_prefect_server(get_current_settings().api.url)
+    check_reachable()
+
+
 def cmd_bench(args) -> int:
     if not args.quiet:  # the progress bar replaces Prefect's per-task INFO lines
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     _setup_env()
+    _probe_named_servers()
     parameters = _flow_parameters(args)
+    _check_servers()
     from flows.benchmark import benchmark_with_runner
 
     parallel = args.parallel
@@ -171,7 +193,10 @@ def cmd_bench(args) -> int:
 def check_cron(expression: str) -> None:
     from prefect.client.schemas.schedules import CronSchedule
 
+    fields = len(expression.split())
     try:
+        if fields != 5:  # croniter also takes a sixth (seconds) field; Prefect's UI does not
+            raise ValueError(f"{fields} fields")
         CronSchedule(cron=expression)
     except ValueError:
         raise ZooError(f"malformed cron string {expression!r}; use five fields, e.g. "
@@ -182,9 +207,15 @@ def cmd_schedule(args) -> int:
     _setup_env()
     check_cron(args.cron)
     parameters = _flow_parameters(args)
-    if not os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import get_current_settings
+
+    from zoo.servers import check_prefect_server
+
+    api_url = get_current_settings().api.url
+    if not api_url:
         raise ZooError("zoo schedule needs a Prefect server: run `prefect server start --host "
                        "127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api")
+    check_prefect_server(api_url)
     from flows.benchmark import benchmark
 
     print(f"Serving deployment benchmark/{args.name} on cron {args.cron!r}; Ctrl-C stops it.")
@@ -195,6 +226,9 @@ def cmd_schedule(args) -> int:
 
 def cmd_report(args) -> int:
     from reports.render import render_report
+    from zoo.tracking import check_existing_experiment
+
+    check_existing_experiment(args.experiment)  # before anything is written
 
     path = render_report(experiment=args.experiment, out_dir=args.out,
                          register=False if args.no_register else None)
@@ -243,6 +277,16 @@ def _add_matrix_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.tracking import DEFAULT_EXPERIMENT
 
@@ -265,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_prepare)
     b = sub.add_parser("bench", help="run a benchmark profile (train, evaluate, measure, report)")
     _add_matrix_args(b)
-    b.add_argument("--parallel", type=int,
+    b.add_argument("--parallel", type=_positive_int,
                    help="cells trained at once (default: one per core up to 4 cores, "
                         "then one per 2 cores)")
     b.add_argument("--runner", choices=["threads", "dask"], default="threads")

@@ -79,6 +79,23 @@ def _accepts(annotation: object, value: object) -> bool:
     return isinstance(annotation, type) and isinstance(value, annotation)
 
 
+def type_name(annotation: object) -> str:
+    """"int", "float", "int or None": a field annotation as a user reads it (not a repr)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return " or ".join(type_name(arm) for arm in typing.get_args(annotation))
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _example(annotation: object) -> str:
+    name = type_name(annotation)
+    for kind, example in (("bool", "true"), ("float", "0.5"), ("int", "3")):
+        if kind in name:
+            return example
+    return "text"
+
+
 def _parse_scalar(text: str) -> object:
     """Parse an override value written on the command line: JSON scalars, else a bare string."""
     try:
@@ -109,7 +126,8 @@ def apply_overrides(config, overrides: Mapping[str, object]):
             )
         if not _accepts(hints[key], value):
             raise ConfigError(
-                f"{type(config).__name__}.{key} must be {hints[key]}, got {value!r}"
+                f"{type(config).__name__}.{key} must be {type_name(hints[key])}, got {value!r} "
+                f"(e.g. --set {key}={_example(hints[key])})"
             )
         if hints[key] is float and isinstance(value, int):
             overrides = {**overrides, key: float(value)}

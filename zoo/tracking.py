@@ -30,12 +30,17 @@ def state_dir() -> Path:
     return Path(os.environ.get("ZOO_HOME", Path.cwd() / ".zoo")).resolve()
 
 
+def local_store() -> Path:
+    """The default SQLite store (used when MLFLOW_TRACKING_URI is unset)."""
+    return state_dir() / "mlflow.db"
+
+
 def tracking_uri() -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri
     state_dir().mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{state_dir() / 'mlflow.db'}"
+    return f"sqlite:///{local_store()}"
 
 
 def client(uri: str | None = None):
@@ -45,7 +50,9 @@ def client(uri: str | None = None):
 
 
 def check_reachable(uri: str | None = None) -> None:
-    """Fail early with one line when the tracking store cannot be reached."""
+    """Fail early with one line when the tracking store cannot be reached. The client's
+    retries apply (a scheduled flow rides out a brief restart); `zoo bench` probes a named
+    server in seconds before it starts a flow (zoo.servers)."""
     uri = uri or tracking_uri()
     try:
         client(uri).search_experiments(max_results=1)
@@ -53,6 +60,23 @@ def check_reachable(uri: str | None = None) -> None:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise ZooError(f"MLflow tracking store {uri} is unreachable ({first}); start it or "
                        "set MLFLOW_TRACKING_URI to a reachable store") from None
+
+
+def check_existing_experiment(name: str) -> None:
+    """For readers (`zoo report`): the store and the experiment must exist already, so a
+    typo or a wrong ZOO_HOME fails with one line instead of writing an empty report (and
+    creating an empty store)."""
+    from zoo.servers import check_mlflow_server
+
+    check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not local_store().is_file():
+        raise ZooError(f"no MLflow store at {local_store()}: run `zoo bench` first, or point "
+                       "ZOO_HOME (or MLFLOW_TRACKING_URI) at the store")
+    check_reachable()
+    if client().get_experiment_by_name(name) is None:
+        names = sorted(e.name for e in client().search_experiments())
+        raise ZooError(f"no experiment {name!r} in {tracking_uri()}; it has: "
+                       f"{', '.join(names) or 'none'} (pick one with --experiment)")
 
 
 def experiment_id(name: str = DEFAULT_EXPERIMENT) -> str:

@@ -1,0 +1,66 @@
+"""Screenshots of a rendered decision guide for the docs: the top of the page and one image
+per task section, in headless Chromium (the system binary, driven by Playwright, offline).
+
+    python -m reports.screenshots .zoo/report/index.html docs/report-standard
+
+writes docs/report-standard-top.png and docs/report-standard-<section>.png. Set-up as for the
+browser test: `apt-get install -y chromium` (or ZOO_CHROMIUM=/path) and `pip install
+playwright`; no browser download.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def chromium() -> str:
+    found = os.environ.get("ZOO_CHROMIUM") or next(
+        (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                     shutil.which("google-chrome")) if p), None)
+    if found is None:
+        sys.exit("Chromium not found: apt-get install -y chromium, or set ZOO_CHROMIUM")
+    return found
+
+
+def take(report: Path, prefix: Path, width: int = 1280) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    shots = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 1000})
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            shots.append(prefix.with_name(f"{prefix.name}-top.png"))
+            page.screenshot(path=str(shots[-1]))
+            sections = page.locator("section[id]")
+            for i in range(sections.count()):
+                section = sections.nth(i)
+                name = section.get_attribute("id")
+                shots.append(prefix.with_name(f"{prefix.name}-{name}.png"))
+                section.screenshot(path=str(shots[-1]))
+        finally:
+            browser.close()
+    return shots
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("report", type=Path, help="the rendered index.html")
+    parser.add_argument("prefix", type=Path, help="output path prefix, e.g. docs/report-standard")
+    args = parser.parse_args()
+    if not args.report.is_file():
+        sys.exit(f"no report at {args.report}: render one with `zoo report` first")
+    args.prefix.parent.mkdir(parents=True, exist_ok=True)
+    for shot in take(args.report, args.prefix):
+        print(shot)
+
+
+if __name__ == "__main__":
+    main()
