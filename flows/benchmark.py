@@ -30,7 +30,7 @@ def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     return workers.run_pretraining(cells, mirror)
 
 
-@task(name="train-cell", tags=["train"], task_run_name="train {spec.model} on {spec.dataset}",
+@task(name="train-cell", tags=["train"], task_run_name="train {spec.label}",
       retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
 def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
                     refresh: bool, threads: int) -> CellOutcome:
@@ -40,17 +40,17 @@ def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | N
     outcome = bench.run_training_cell(
         spec, exp_id, parent_id, mirror=mirror, refresh=refresh,
         on_epoch=lambda log: reporter().epoch(spec.label, log.epoch, epochs, log.dev_score))
-    reporter().step_done(spec.label, outcome.status)
+    reporter().step_done(spec.label, outcome.status, outcome.summary or outcome.error or "")
     return outcome
 
 
-@task(name="measure-cell", task_run_name="measure {outcome.spec.model}")
+@task(name="measure-cell", task_run_name="measure {outcome.spec.label}")
 def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
                       latency_calls: int) -> CellOutcome:
     reporter().status(f"measure {outcome.spec.label}")
     measured = bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
                                       latency_calls=latency_calls)
-    reporter().step_done(outcome.spec.label, measured.status)
+    reporter().step_done(outcome.spec.label, measured.status, measured.error or "")
     return measured
 
 

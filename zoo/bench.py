@@ -46,6 +46,7 @@ class CellOutcome:
     model_dir: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    summary: str = ""  # "test accuracy 0.746, trained 142 s, early_stopped" once trained
 
 
 def _split(value: str | tuple | list | None) -> list[str] | None:
@@ -252,7 +253,16 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
             return CellOutcome(spec, key, "failed", run_id=run_id, error=error,
                                seconds=time.perf_counter() - start)
     return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=cell.model_dir,
-                       seconds=time.perf_counter() - start)
+                       seconds=time.perf_counter() - start, summary=_summary(cell))
+
+
+def _summary(cell) -> str:
+    """One line for a log without a terminal: the score, the training time, why it stopped."""
+    metric = PRIMARY_METRIC[cell.spec.task]
+    score = cell.test.get(metric)
+    scored = f"test {metric} {score:.3f}" if score is not None else f"no test {metric}"
+    return (f"{scored}, trained {cell.train_seconds:.0f} s in {len(cell.epochs)} epochs, "
+            f"{cell.stop_reason or 'unknown stop'}")
 
 
 def _train_with_oom_retry(spec: CellSpec, data, run_id: str, mirror: str | None, on_epoch,

@@ -170,10 +170,10 @@ def cmd_bench(args) -> int:
 
         parallel = parallel or max(1, check_dask(args.dask_address))
     flow = benchmark_with_runner(parallel, args.runner, args.dask_address)
-    from zoo.progress import RichReporter, set_reporter
+    from zoo.progress import LineReporter, RichReporter, set_reporter
 
     if not args.quiet:
-        set_reporter(RichReporter())
+        set_reporter(RichReporter() if sys.stdout.isatty() else LineReporter())
     try:
         result = flow(**parameters, parallel=parallel)
     finally:

@@ -1,11 +1,13 @@
 """Progress of a sweep: cells done/total, the current model and epoch, and an ETA.
 
 The flow reports to whichever reporter is installed; the default does nothing, so library
-code and tests stay quiet. `zoo bench` installs the rich display unless --quiet is given.
+code and tests stay quiet. `zoo bench` installs the rich display on a terminal, one line per finished step
+otherwise (LineReporter), and nothing with --quiet.
 Cells that train in other processes (Dask workers) report when they finish, not per epoch.
 """
 from __future__ import annotations
 
+import sys
 import threading
 
 
@@ -16,9 +18,32 @@ class ProgressReporter:
 
     def epoch(self, label: str, epoch: int, total_epochs: int, dev_score: float) -> None: ...
 
-    def step_done(self, label: str, outcome: str) -> None: ...
+    def step_done(self, label: str, outcome: str, summary: str = "") -> None: ...
 
     def stop(self) -> None: ...
+
+
+class LineReporter(ProgressReporter):
+    """Without a terminal (CI, a log file, `make bench | tee`): one line per finished step,
+    printed as it happens, instead of a live display nobody sees."""
+
+    def __init__(self, stream=None) -> None:
+        self._stream = stream
+        self._total = 0
+        self._done = 0
+        self._lock = threading.Lock()
+
+    def _print(self, text: str) -> None:
+        print(text, file=self._stream or sys.stdout, flush=True)
+
+    def start(self, total_steps: int) -> None:
+        self._total = total_steps
+
+    def step_done(self, label: str, outcome: str, summary: str = "") -> None:
+        with self._lock:
+            self._done += 1
+            tail = f": {summary}" if summary else ""
+            self._print(f"[{self._done}/{self._total}] {outcome} {label}{tail}")
 
 
 class RichReporter(ProgressReporter):
@@ -49,7 +74,7 @@ class RichReporter(ProgressReporter):
     def epoch(self, label: str, epoch: int, total_epochs: int, dev_score: float) -> None:
         self.status(f"train {label} epoch {epoch}/{total_epochs} (dev {dev_score:.3f})")
 
-    def step_done(self, label: str, outcome: str) -> None:
+    def step_done(self, label: str, outcome: str, summary: str = "") -> None:
         with self._lock:
             self._progress.update(self._task, advance=1, description=f"{outcome}: {label}")
 
