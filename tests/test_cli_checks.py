@@ -82,3 +82,15 @@ def test_report_of_a_misspelt_experiment_or_missing_store_writes_nothing(tmp_pat
     code, err, _ = _zoo(elsewhere, "report")
     assert code == 2 and f"no MLflow store at {elsewhere / 'mlflow.db'}" in err
     assert not elsewhere.exists()  # no empty store created
+
+
+def test_zoo_models_fits_80_columns_and_hides_test_models(tmp_path):
+    environ = {**os.environ, "ZOO_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    out = subprocess.run([sys.executable, "-m", "zoo.cli", "models", "--no-params"],
+                         env=environ, capture_output=True, text=True, timeout=120).stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in out
+    assert not any(line.strip().startswith("tiny_") for line in lines)
+    assert "test-sized tiny_* models not shown (--all shows them)" in out
+    floor = next(line for line in lines if line.strip().startswith("all_o "))
+    assert floor.split()[-1] == "classical"  # not "torch"

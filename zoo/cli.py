@@ -50,21 +50,40 @@ def reference_params(name: str) -> int | None:
 
 
 def cmd_models(args) -> int:
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from zoo.registry import get_entry, list_models
 
-    table = Table(title="Registered models (params on a 10k-word vocabulary)")
-    for col in ("model", "family", "tasks", "params", "runtime", "description"):
-        table.add_column(col, no_wrap=col != "description",
+    console = Console()
+    wide = console.width >= 120  # at 80 columns descriptions and families squeezed the rest
+    table = Table(title="Registered models (params on a 10k-word vocabulary)",
+                  box=box.SIMPLE_HEAD)
+    columns = (("model", "family", "tasks", "params", "runtime", "description") if wide
+               else ("model", "tasks", "params", "runtime"))
+    for col in columns:  # tasks and descriptions wrap; names and numbers never do
+        table.add_column(col, no_wrap=col not in ("tasks", "description"),
+                         min_width=11 if col == "tasks" else None,  # "translation"
                          justify="right" if col == "params" else "left")
-    for name in list_models(args.pattern, task=args.task):
+    names = list_models(args.pattern, task=args.task)
+    hidden = [n for n in names if n.startswith("tiny_")]
+    if not args.all and "tiny" not in args.pattern:  # test-sized models, for the test suite
+        names = [n for n in names if n not in hidden]
+    for name in names:
         e = get_entry(name)
         params = reference_params(name) if not args.no_params else None
-        table.add_row(name, e.family, ",".join(e.tasks),
-                      f"{params:,}" if params is not None else "-", e.runtime, e.description)
-    Console().print(table)
+        # classical models (CRFsuite, scikit-learn, IBM Model 1, floors) run without torch
+        runtime = e.runtime if e.kind == "neural" else "classical"
+        row = {"model": name, "family": e.family, "tasks": ", ".join(e.tasks),
+               "params": f"{params:,}" if params is not None else "-", "runtime": runtime,
+               "description": e.description}
+        table.add_row(*(row[col] for col in columns))
+    console.print(table)
+    if len(names) < len(list_models(args.pattern, task=args.task)):
+        print(f"{len(hidden)} test-sized tiny_* models not shown (--all shows them)")
+    if not wide:
+        print("Families and descriptions show on a terminal of 120 columns or more.")
     return 0
 
 
@@ -297,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("pattern", nargs="?", default="*", help="glob patterns, e.g. 'bilstm*'")
     m.add_argument("--task", choices=["sentiment", "ner", "translation"])
     m.add_argument("--no-params", action="store_true", help="skip building models to count")
+    m.add_argument("--all", action="store_true", help="include the test-sized tiny_* models")
     m.set_defaults(func=cmd_models)
     d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
     d.add_argument("name", nargs="?", help="a dataset name: show its full card")
