@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from zoo import bench, tracking, workers
+from zoo import bench, store_lock, tracking, workers
 from zoo.bench import CellOutcome
 from zoo.cells import CellSpec
 from zoo.progress import reporter
@@ -104,8 +104,16 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
               experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
               data_mirror: str | None = None, latency_calls: int = 200,
               parallel: int | None = None) -> dict:
-    """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide."""
+    """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide.
+    One sweep at a time per store: a second waits for the first (zoo.store_lock)."""
     logger = get_run_logger()
+    with store_lock.holding(f"benchmark flow, profile {profile}", wait=True, log=logger.warning):
+        return _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
+                      experiment, report_dir, data_mirror, latency_calls, parallel)
+
+
+def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
+           experiment, report_dir, data_mirror, latency_calls, parallel) -> dict:
     cells = bench.plan_cells(profile, datasets=datasets, models=models,
                              train_sizes=train_sizes, seeds=seeds, overrides=overrides)
     tracking.check_reachable()
@@ -113,18 +121,7 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
     exp_id = tracking.experiment_id(experiment)
     parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}", {
         "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads,
-        # The planned matrix, so the report can list cells that never produced a run.
-        "plan.datasets": ",".join(sorted({c.dataset for c in cells})),
-        "plan.sizes": ",".join(sorted({str(c.train_size) for c in cells})),
-        # Per dataset too: profiles size datasets apart (wnut16 at 1.0, tatoeba at 3000), and
-        # the union would list cells never planned (wnut16 at 3000) as missing.
-        **{f"plan.sizes.{name}": ",".join(sorted({str(c.train_size) for c in cells
-                                                   if c.dataset == name}))
-           for name in sorted({c.dataset for c in cells})},
-        "plan.seeds": ",".join(sorted({str(c.seed) for c in cells})),
-        **{f"plan.seeds.{name}": ",".join(sorted({str(c.seed) for c in cells
-                                                   if c.dataset == name}))
-           for name in sorted({c.dataset for c in cells})}})
+        **plan_tags(cells)})
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
     reporter().start(2 * len(cells))  # train + measure per cell
@@ -160,6 +157,23 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
             "failed": [{"cell": o.spec.label, "error": o.error} for o in failed],
             "cells": [asdict(o.spec) | {"status": o.status, "run_id": o.run_id}
                       for o in outcomes]}
+
+
+def plan_tags(cells: list[CellSpec]) -> dict[str, str]:
+    """The planned matrix, so the report can list cells that never produced a run; per
+    dataset too: profiles size and seed datasets apart (wnut16 at 1.0, tatoeba at 3000 with
+    one seed), and the union would list cells never planned as missing."""
+    def joined(values) -> str:
+        return ",".join(sorted({str(v) for v in values}))
+
+    names = sorted({c.dataset for c in cells})
+    return {"plan.datasets": ",".join(names),
+            "plan.sizes": joined(c.train_size for c in cells),
+            "plan.seeds": joined(c.seed for c in cells),
+            **{f"plan.sizes.{n}": joined(c.train_size for c in cells if c.dataset == n)
+               for n in names},
+            **{f"plan.seeds.{n}": joined(c.seed for c in cells if c.dataset == n)
+               for n in names}}
 
 
 def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",

@@ -179,6 +179,22 @@ def cmd_bench(args) -> int:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     _setup_env()
     _probe_named_servers()
+    from zoo import store_lock
+
+    # Refused at once (before torch, Prefect and MLflow load) when another sweep uses the store.
+    with store_lock.holding(f"zoo bench --profile {args.profile}", wait=False):
+        result = _run_bench(args)
+    from zoo.tracking import tracking_uri
+
+    print(f"cells: {result['counts']}")
+    for fail in result["failed"]:
+        print(f"FAILED {fail['cell']}: {fail['error']}")
+    print(f"MLflow store: {tracking_uri()}")
+    print(f"Report: {result['report']}")
+    return 1 if result["failed"] and len(result["failed"]) == len(result["cells"]) else 0
+
+
+def _run_bench(args) -> dict:
     parameters = _flow_parameters(args)
     _check_servers()
     from flows.benchmark import benchmark_with_runner
@@ -189,24 +205,14 @@ def cmd_bench(args) -> int:
 
         parallel = parallel or max(1, check_dask(args.dask_address))
     flow = benchmark_with_runner(parallel, args.runner, args.dask_address)
-    from zoo.progress import LineReporter, RichReporter, set_reporter
+    from zoo.progress import LineReporter, RichReporter, reporter, set_reporter
 
     if not args.quiet:
         set_reporter(RichReporter() if sys.stdout.isatty() else LineReporter())
     try:
-        result = flow(**parameters, parallel=parallel)
+        return flow(**parameters, parallel=parallel)
     finally:
-        from zoo.progress import reporter
-
         reporter().stop()
-    from zoo.tracking import tracking_uri
-
-    print(f"cells: {result['counts']}")
-    for fail in result["failed"]:
-        print(f"FAILED {fail['cell']}: {fail['error']}")
-    print(f"MLflow store: {tracking_uri()}")
-    print(f"Report: {result['report']}")
-    return 1 if result["failed"] and len(result["failed"]) == len(result["cells"]) else 0
 
 
 def check_cron(expression: str) -> None:
