@@ -75,3 +75,22 @@ def test_a_flow_waits_for_the_holder_and_a_killed_holder_frees_the_store(
     killed.wait()
     with store_lock.holding("after a kill", wait=False):  # the OS released its lock
         pass
+
+
+CREATE = ("import sys, time\nfrom zoo import tracking\n"
+          "while time.time() < float(sys.argv[1]): time.sleep(0.001)\n"
+          "tracking.client().search_experiments(max_results=1); print('ok')")
+
+
+def test_processes_meeting_on_a_fresh_store_all_open_it(tmp_path):
+    """MLflow creates a SQLite store's tables unguarded; 4 processes starting together on a
+    fresh store failed 4 of 4 ("duplicate column name: step") before the creation lock."""
+    env = _env(tmp_path / "home", tmp_path / "cache")
+    start = str(time.time() + 8)  # every process imported mlflow before the start line
+    procs = [subprocess.Popen([sys.executable, "-c", CREATE, start], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err[-500:] for _, err in outs]
+    assert [out.strip() for out, _ in outs] == ["ok"] * 4
+    assert not any("Creating initial MLflow database tables" in err for _, err in outs)

@@ -43,10 +43,38 @@ def tracking_uri() -> str:
     return f"sqlite:///{local_store()}"
 
 
+_ready_stores: set[str] = set()  # local stores this process has created or found created
+
+
 def client(uri: str | None = None):
     from mlflow import MlflowClient
 
-    return MlflowClient(tracking_uri=uri or tracking_uri())
+    uri = uri or tracking_uri()
+    if uri.startswith("sqlite:///") and uri not in _ready_stores:
+        _create_local_store(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def _create_local_store(uri: str) -> None:
+    """Create (or migrate) a SQLite store under a file lock. MLflow creates the tables on the
+    first call of each process, unguarded: two processes on a fresh store (a sweep and the
+    `zoo report`, `zoo ui` or test polling it) failed with "duplicate column name" or "table
+    already exists", 4 of 4 in a measured race (issue 14)."""
+    import logging
+
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db_log = logging.getLogger("mlflow.store.db.utils")
+    level = db_log.level
+    db_log.setLevel(logging.WARNING)  # "Creating initial MLflow database tables..." is noise
+    try:
+        with FileLock(db.with_name(db.name + ".init.lock"), thread_local=False):
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    finally:
+        db_log.setLevel(level)
+    _ready_stores.add(uri)
 
 
 def check_reachable(uri: str | None = None) -> None:
