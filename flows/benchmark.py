@@ -1,6 +1,7 @@
 """The `benchmark` flow: prepare data -> train cells (parallel) -> measure (serial) -> report."""
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 
 from prefect import flow, get_run_logger, task
@@ -13,13 +14,13 @@ from zoo.cells import CellSpec
 from zoo.progress import reporter
 
 
-@task(name="prepare-data", retries=2, retry_delay_seconds=5)
+@task(name="prepare-data", task_run_name="prepare {name}", retries=2, retry_delay_seconds=5)
 def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
     data = bench.load_data(name, mirror, refresh=refresh)
     return data.fingerprint
 
 
-@task(name="pretrain")
+@task(name="pretrain", task_run_name="pretrain")
 def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     """Pretraining the planned models need (the biLM, once per language): in one worker
     process of the cell pool, beside the cells that need none; without a pool (the Dask
@@ -41,6 +42,7 @@ def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | N
         spec, exp_id, parent_id, mirror=mirror, refresh=refresh,
         on_epoch=lambda log: reporter().epoch(spec.label, log.epoch, epochs, log.dev_score))
     reporter().step_done(spec.label, outcome.status, outcome.summary or outcome.error or "")
+    _log_step(f"trained {spec.label}", outcome.status, outcome.summary or outcome.error)
     return outcome
 
 
@@ -51,10 +53,18 @@ def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
     measured = bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
                                       latency_calls=latency_calls)
     reporter().step_done(outcome.spec.label, measured.status, measured.error or "")
+    _log_step(f"measured {outcome.spec.label}", measured.status, measured.error)
     return measured
 
 
-@task(name="render-report")
+def _log_step(what: str, status: str, detail: str | None) -> None:
+    """The same line the terminal shows, in the task run's log (the Prefect UI's view)."""
+    line = f"{what}: {status}" + (f", {detail}" if detail else "")
+    logger = get_run_logger()
+    (logger.warning if status == "failed" else logger.info)(line)
+
+
+@task(name="render-report", task_run_name="report {experiment}")
 def report_task(experiment: str, out_dir: str | None) -> str:
     from reports.artifacts import publish_prefect_artifacts
     from reports.render import render_report
@@ -114,6 +124,7 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
 
 def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
            experiment, report_dir, data_mirror, latency_calls, parallel) -> dict:
+    started = time.monotonic()
     cells = bench.plan_cells(profile, datasets=datasets, models=models,
                              train_sizes=train_sizes, seeds=seeds, overrides=overrides)
     tracking.check_reachable()
@@ -150,8 +161,9 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
         logger.warning("FAILED %s: %s", o.spec.label, o.error)
     reporter().status("render report")
     report = report_task(experiment, report_dir)
-    tracking.finish_run(parent_id, "FAILED" if failed and len(failed) == len(outcomes)
-                        else "FINISHED")
+    tracking.finish_parent_run(parent_id, counts, time.monotonic() - started,
+                               "FAILED" if failed and len(failed) == len(outcomes)
+                               else "FINISHED")
     logger.info("cells: %s; report: %s", counts, report)
     return {"counts": counts, "report": report, "parent_run_id": parent_id,
             "failed": [{"cell": o.spec.label, "error": o.error} for o in failed],

@@ -125,6 +125,7 @@ class Report:
     cells: dict[str, Cell]  # every run by id
     stop_counts: dict[str, int] = field(default_factory=dict)  # current cells by stop state
     pretraining: list[Pretraining] = field(default_factory=list)
+    mlflow_ui: str = ""  # where the run links point ("" when no UI address is known)
 
 
 @dataclass(frozen=True)
@@ -363,7 +364,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
                  cards: Mapping[str, tuple[str, str]] | None = None,
                  smoke_profiles: frozenset[str] = SMOKE_PROFILES,
                  run_url: Callable[[str], str | None] = lambda run_id: None,
-                 tracking_uri: str = "", now: datetime | None = None) -> Report:
+                 tracking_uri: str = "", mlflow_ui: str = "",
+                 now: datetime | None = None) -> Report:
     cells = to_cells(runs)
     current = current_cells(cells)
     env_fields = environments(cells)
@@ -406,7 +408,7 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         changes=regressions.changes(cells), warnings=warnings, n_runs=len(cells),
         run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
         cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current),
-        pretraining=pretraining(current))
+        pretraining=pretraining(current), mlflow_ui=mlflow_ui)
 
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:

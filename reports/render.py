@@ -12,7 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports import charts, fmt
-from reports.build import Report, build_report, needed_stats, when
+from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
 from reports.recommend import glance_label
 from reports.registry import Registration
@@ -94,6 +94,7 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, 
              if runs else {})
     exp_id = tracking.find_experiment_id(experiment)
     base = tracking.ui_base_url()
+    base = safe_uri(base) if base else None  # links never carry a server's credentials
 
     def run_url(run_id: str) -> str | None:
         return tracking.run_url(run_id, exp_id, base) if exp_id and base else None
@@ -101,7 +102,8 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, 
     report = build_report(
         runs, parents, experiment, stats=stats,
         cards=dataset_cards({r["tags"].get("dataset", "") for r in runs}),
-        smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri())
+        smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri(),
+        mlflow_ui=base or "")
     return report, exp_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
@@ -43,6 +44,15 @@ def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
                     "torch_version", "threads", "cpu", "protocol"):
             assert tags.get(key), f"tag {key} missing"
     assert runs["tiny_lstm"]["params"]["train.epochs"] == "1"
+    # One column compares across tasks in the MLflow UI; the tag names its metric.
+    for run in runs.values():
+        assert run["metrics"]["test/primary"] == run["metrics"]["test/accuracy"]
+        assert run["tags"]["primary_metric"] == "accuracy"
+    # The parent run carries the sweep's summary (the experiment page shows it collapsed).
+    (parent,) = tracking.load_parent_runs()
+    summary = tracking.client().get_run(parent["run_id"]).data
+    assert summary.metrics["cells/measured"] == 3 and summary.metrics["cells/total"] == 3
+    assert summary.metrics["sweep/wall_seconds"] > 0 and summary.params["cells"] == "3"
     # Cells train in zoo.workers' worker processes, not in the flow's own process.
     trainers = {int(r["tags"]["train_pid"]) for r in runs.values()}
     assert os.getpid() not in trainers and all(pid > 0 for pid in trainers)
@@ -57,3 +67,20 @@ def test_second_run_reuses_finished_cells(first_run):
     again = benchmark(**MATRIX)
     assert again["counts"] == {"cached": 3}
     assert len(tracking.load_runs()) == 3  # no duplicate runs
+
+
+def test_flow_run_page_has_each_steps_line(first_run):
+    """`zoo bench` keeps Prefect's INFO lines off the terminal, not out of the flow run's log
+    (its page in the Prefect UI said "This run didn't generate logs")."""
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + 30  # logs reach the API in batches, every few seconds
+    while True:
+        with get_client(sync_client=True) as client:
+            messages = [log.message for log in client.read_logs(limit=200)]
+        if any(m.startswith("measured tfidf_logreg") for m in messages) or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert any(m.startswith("trained tiny_lstm") and "test accuracy" in m for m in messages)
+    assert any(m.startswith("measured tfidf_logreg") for m in messages)

@@ -285,6 +285,12 @@ def _train_with_oom_retry(spec: CellSpec, data, run_id: str, mirror: str | None,
 def _log_trained(run_id: str, cell) -> None:
     metrics = {f"test/{k}": v for k, v in cell.test.items()}
     metrics.update({f"dev/{k}": v for k, v in cell.dev.items()})
+    # One column that compares across tasks in the MLflow UI (the `primary_metric` tag says
+    # which metric it is: accuracy, f1 or bleu).
+    primary = PRIMARY_METRIC[cell.spec.task]
+    metrics.update({f"{split}/primary": scores[primary]
+                    for split, scores in (("test", cell.test), ("dev", cell.dev))
+                    if primary in scores})
     metrics.update({"size/params": cell.params, "size/bytes": cell.size_bytes,
                     "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
                     "train/examples": cell.n_train, "train/fraction": cell.train_fraction,

@@ -175,8 +175,9 @@ def _check_servers() -> None:
 
 
 def cmd_bench(args) -> int:
-    if not args.quiet:  # the progress bar replaces Prefect's per-task INFO lines
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if not args.quiet:  # the progress bar replaces Prefect's per-task INFO lines on the
+        # terminal; the flow's INFO logs still reach the Prefect API (its flow run page)
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     _setup_env()
     _probe_named_servers()
     from zoo import store_lock
@@ -313,7 +314,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from zoo.tracking import DEFAULT_EXPERIMENT
+    from zoo.tracking import DEFAULT_EXPERIMENT, UI_HOST, UI_PORT
 
     p = argparse.ArgumentParser(prog="zoo", description="NLP model zoo with benchmark "
                                 "orchestration (Prefect), tracking (MLflow) and a decision guide.")
@@ -354,8 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not log/register the recommended models in the MLflow registry")
     r.set_defaults(func=cmd_report)
     u = sub.add_parser("ui", help="start the MLflow UI on loopback")
-    u.add_argument("--host", default="127.0.0.1")
-    u.add_argument("--port", type=int, default=5000)
+    u.add_argument("--host", default=UI_HOST)
+    u.add_argument("--port", type=int, default=UI_PORT)
     u.set_defaults(func=cmd_ui)
     return p
 

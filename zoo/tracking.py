@@ -141,6 +141,9 @@ def start_parent_run(exp_id: str, name: str, tags: Mapping[str, object]) -> str:
     run = client().create_run(exp_id, run_name=name, tags={
         KIND: "benchmark", "zoo.pid": str(os.getpid()), "zoo.host": socket.gethostname(),
         **{k: _as_str(v) for k, v in tags.items()}})
+    # The sweep's shape as params too: the experiment page's columns show params, not tags.
+    _log(run.info.run_id, params={k: tags[k] for k in ("profile", "cells", "parallel",
+                                                        "threads") if k in tags})
     return run.info.run_id
 
 
@@ -169,6 +172,16 @@ def close_dead_parents(exp_id: str) -> int:
 
 def finish_run(run_id: str, status: str = "FINISHED") -> None:
     client().set_terminated(run_id, status=status)
+
+
+def finish_parent_run(run_id: str, counts: Mapping[str, int], wall_seconds: float,
+                      status: str) -> None:
+    """The sweep's summary on its parent run, so the MLflow UI's experiment page shows it
+    without expanding the run: cells by status and the wall time."""
+    metrics = {f"cells/{name}": n for name, n in counts.items()}
+    log_metrics(run_id, {**metrics, "cells/total": sum(counts.values()),
+                         "sweep/wall_seconds": wall_seconds})
+    finish_run(run_id, status)
 
 
 def cell_runs(exp_id: str, key: str) -> list:
@@ -324,9 +337,15 @@ def find_experiment_id(name: str = DEFAULT_EXPERIMENT) -> str | None:
     return exp.experiment_id if exp is not None else None
 
 
+UI_HOST, UI_PORT = "127.0.0.1", 5000  # where `zoo ui` serves the MLflow UI by default
+
+
 def ui_base_url() -> str | None:
-    """The MLflow UI's address when known: ZOO_MLFLOW_UI_URL, else an http(s) tracking URI."""
+    """The MLflow UI's address: ZOO_MLFLOW_UI_URL, else an http(s) tracking server, else
+    the address `zoo ui` serves a local store on (the report links its runs there)."""
     url = os.environ.get("ZOO_MLFLOW_UI_URL") or tracking_uri()
+    if url.startswith("sqlite:"):
+        url = f"http://{UI_HOST}:{UI_PORT}"
     if not url.startswith(("http://", "https://")):
         return None
     return url.rstrip("/")

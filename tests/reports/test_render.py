@@ -102,3 +102,14 @@ def test_prefect_summary_markdown_is_escaped(rendered):
     text = artifacts.summary_markdown(artifacts.load_summary(path))
     assert "<script" not in text and "tfidf_logreg" in text and "quality drop" in text
     assert artifacts.artifact_key("nlp-zoo", "Summary") == "zoo-nlp-zoo-summary"
+
+
+def test_a_local_store_links_runs_to_the_address_zoo_ui_serves(rich_store, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(rich_store))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("ZOO_MLFLOW_UI_URL", raising=False)
+    html = render_report("nlp-zoo", tmp_path, register=False).read_text()
+    assert re.search(r'href="http://127\.0\.0\.1:5000/#/experiments/\d+/runs/[0-9a-f]{32}"',
+                     html)
+    assert "(start it with <code>zoo ui</code>)" in html
