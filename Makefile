@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	# torch first, pinned: it installs the CPU build from the local package cache.
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,team]'
+	# setuptools warns about editable installs in a 10-line block on every install: noise.
+	PYTHONWARNINGS=ignore $(PY) -m pip install -q -e '.[dev,team]'
 	@touch $(STAMP)
 
 setup: $(STAMP)

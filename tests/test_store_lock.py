@@ -53,6 +53,9 @@ def test_second_bench_on_one_store_refuses_and_the_first_completes(tmp_path,
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-2000:]
     assert "cells: {" in out and not note.exists()
+    # Without a terminal, one line per finished step as it happens (zoo.progress)
+    assert "] trained tfidf_logreg/mr/n=300/seed=1: test accuracy 0." in out, out
+    assert "] measured majority_class/mr/n=300/seed=1" in out, out
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]  # free again: all cells cached
 

@@ -34,7 +34,11 @@ class LineReporter(ProgressReporter):
         self._lock = threading.Lock()
 
     def _print(self, text: str) -> None:
-        print(text, file=self._stream or sys.stdout, flush=True)
+        # Not print(): inside the flow (log_prints=True) Prefect turns a print to stdout into
+        # an INFO log record, which never reached the terminal (the console shows warnings).
+        stream = self._stream or sys.stdout
+        stream.write(text + "\n")
+        stream.flush()
 
     def start(self, total_steps: int) -> None:
         self._total = total_steps

@@ -7,6 +7,8 @@ re-running the flow skips cells with a FINISHED run of the same key.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import time
@@ -392,9 +394,12 @@ def register_model_version(model_dir: str | Path, name: str, *, source_run_id: s
     info = mlflow.pyfunc.log_model(
         name=name, loader_module=loader_module, data_path=folder, code_paths=code_paths,
         pip_requirements=pip_requirements, model_id=logged.model_id)
-    version = mlflow.register_model(
-        info.model_uri, name,
-        tags={**str_tags, "zoo.source_run_id": source_run_id, "zoo.model_dir": folder})
+    # register_model prints "Successfully registered model" and "Created version" to stderr
+    # for every model: noise at the end of each sweep; errors still raise.
+    with contextlib.redirect_stderr(io.StringIO()):
+        version = mlflow.register_model(
+            info.model_uri, name,
+            tags={**str_tags, "zoo.source_run_id": source_run_id, "zoo.model_dir": folder})
     if description:
         c.update_registered_model(name, description=description)
     return str(version.version), False

@@ -25,7 +25,8 @@ def trained_folder(tmp_path):
     return folder
 
 
-def test_recommended_model_is_registered_and_loadable(fresh_store, trained_folder, tmp_path):
+def test_recommended_model_is_registered_and_loadable(fresh_store, trained_folder, tmp_path,
+                                                      capfd):
     import mlflow
 
     fast = make_run("tfidf_logreg", quality=0.90, p50=0.05,
@@ -37,6 +38,7 @@ def test_recommended_model_is_registered_and_loadable(fresh_store, trained_folde
             ["registered"]}
     assert regs["best-under-1ms"]["model"] == "tfidf_logreg"
     assert regs["best-under-1ms"]["status"] == "registered"
+    assert "Successfully registered" not in capfd.readouterr().err  # no MLflow chatter
     assert regs["best-under-1ms"]["uri"] == "models:/reg-sentiment-mr@best-under-1ms"
     assert regs["best-quality"]["status"] == "skipped"  # listed, with the reason
     assert "not on this machine" in regs["best-quality"]["reason"]
