@@ -96,6 +96,12 @@ def test_scheduled_benchmark_run_completes(tmp_path, shared_data_cache):
         assert deployment["schedules"][0]["schedule"]["cron"] == "* * * * *"
         assert run["auto_scheduled"] is True
         assert (tmp_path / "zoo" / "report" / "index.html").is_file()
+        # Stopping it (a service manager's SIGTERM) is clean: one line, exit 0, no warning.
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(30) == 0, _tails([serve_log])
+        said = serve_log.read_text(errors="replace")
+        assert "Stopped serving benchmark/every." in said
+        assert "never awaited" not in said and "Traceback" not in said, said[-3000:]
     finally:
         if serve is not None:
             _stop(serve)

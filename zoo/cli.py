@@ -243,10 +243,13 @@ def cmd_schedule(args) -> int:
                        "127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api")
     check_prefect_server(api_url)
     from flows.benchmark import benchmark
+    from flows.serve import serve_until_stopped
 
-    print(f"Serving deployment benchmark/{args.name} on cron {args.cron!r}; Ctrl-C stops it.")
-    benchmark.serve(name=args.name, cron=args.cron,
-                    parameters={k: v for k, v in parameters.items() if v is not None})
+    print(f"Serving deployment benchmark/{args.name} on cron {args.cron!r} from this process: "
+          "runs happen only while it runs; Ctrl-C stops it.", flush=True)
+    serve_until_stopped(benchmark, args.name, args.cron,
+                        {k: v for k, v in parameters.items() if v is not None})
+    print(f"Stopped serving benchmark/{args.name}.")
     return 0
 
 
