@@ -74,6 +74,17 @@ def _tick_label(v: float) -> str:
     return f"{v:g}" if v >= 1 else f"{v:.3g}"
 
 
+def _legible(axis: Axis, ticks: list[float], room) -> list[float]:
+    """Ticks whose labels do not touch: a log axis over 4 decades had 1-2-5 labels run
+    together ("0.0050.01"). Keeps the powers of ten first, then the others that fit."""
+    powers = [t for t in ticks if axis.log and math.log10(t).is_integer()]
+    kept: list[float] = []
+    for t in powers + [t for t in ticks if t not in powers]:
+        if all(abs(axis(t) - axis(k)) >= (room(t) + room(k)) / 2 for k in kept):
+            kept.append(t)
+    return sorted(kept)
+
+
 def _frame(title: str, desc: str, ident: str, x: Axis, y: Axis, x_label: str,
            y_label: str) -> list[str]:
     out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" '
@@ -82,12 +93,12 @@ def _frame(title: str, desc: str, ident: str, x: Axis, y: Axis, x_label: str,
             f'{escape(desc)}</desc>'),
            (f'<rect x="{LEFT}" y="{TOP}" width="{W - LEFT - RIGHT}" '
             f'height="{H - TOP - BOTTOM}" fill="#fafafa" stroke="#ccc"/>')]
-    for t in x.ticks():
+    for t in _legible(x, x.ticks(), lambda t: 7.0 * len(_tick_label(t)) + 8):
         px = _num(x(t))
         out.append(f'<line x1="{px}" x2="{px}" y1="{TOP}" y2="{H - BOTTOM}" stroke="#e4e4e4"/>'
                    f'<text x="{px}" y="{H - BOTTOM + 16}" text-anchor="middle" '
                    f'class="tick">{escape(_tick_label(t))}</text>')
-    for t in y.ticks():
+    for t in _legible(y, y.ticks(), lambda t: 16.0):
         py = _num(y(t))
         out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{py}" y2="{py}" stroke="#e4e4e4"/>'
                    f'<text x="{LEFT - 6}" y="{py}" dy="4" text-anchor="end" '

@@ -54,11 +54,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("report", type=Path, help="the rendered index.html")
     parser.add_argument("prefix", type=Path, help="output path prefix, e.g. docs/report-standard")
+    parser.add_argument("--width", type=int, default=1280,
+                        help="viewport width in CSS pixels (390: a phone)")
     args = parser.parse_args()
     if not args.report.is_file():
         sys.exit(f"no report at {args.report}: render one with `zoo report` first")
     args.prefix.parent.mkdir(parents=True, exist_ok=True)
-    for shot in take(args.report, args.prefix):
+    for shot in take(args.report, args.prefix, args.width):
         print(shot)
 
 

@@ -98,6 +98,16 @@ def _check_page(browser, report: Path, shot: Path, width: int) -> None:
     # Nothing but the scroll boxes may be wider than the screen.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page is {overflow}px wider than a {width}px screen"
+    if width >= 1280:  # a leaderboard fits the page (its last column was clipped)
+        clipped = page.evaluate("""() => [...document.querySelectorAll('.scroll')]
+            .filter(d => d.querySelector('table.leaderboard'))
+            .filter(d => !d.innerText.includes('<script>'))  // the hostile name is long
+            .filter(d => d.scrollWidth > d.clientWidth).length""")
+        assert clipped == 0, f"{clipped} leaderboards scroll at {width}px"
+    # Every chart is whole on the screen (a phone showed the model labels cut off).
+    cut = page.evaluate("""() => [...document.querySelectorAll('figure.chart')]
+        .filter(f => f.scrollWidth > f.clientWidth).length""")
+    assert cut == 0, f"{cut} charts are wider than a {width}px screen"
     page.screenshot(path=str(shot), full_page=False)
     page.screenshot(path=str(shot.with_name(shot.stem + "-full.png")), full_page=True)
     context.close()
