@@ -22,6 +22,11 @@ def _setup_env() -> None:
     # The ephemeral server migrates a new database on first use: on a busy 2-core machine
     # that can exceed Prefect's 20 s default and abort the run before it starts.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not os.environ.get("PREFECT_API_URL"):
+        # The ephemeral server shares our terminal; stopped at exit while its services still
+        # flush events, it logged ~150 lines of "Error flushing events" and CancelledError
+        # tracebacks after a fully cached re-run. Client-side errors still surface.
+        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     # torch's ONNX exporter prints C++ shape-inference warnings for packed sequences on every
     # export; the zoo checks each exported graph against the eager model instead (runtime/
     # onnx.py), so they are noise. Must be set before torch loads (its imports are lazy).
