@@ -92,47 +92,10 @@ def cmd_models(args) -> int:
     return 0
 
 
-def _split_sizes(card) -> str:
-    counts = card.expected
-    if "all" in counts and card.split and card.split.fractions:
-        fr = "/".join(f"{round(100 * f)}" for f in card.split.fractions)
-        return f"{counts['all']:,} → {fr} split"
-    if "all" in counts:
-        return f"{counts['all']:,} → grouped split"
-    return " / ".join(f"{counts[k]:,}" for k in ("train", "dev", "test") if k in counts) or "?"
+def _cmd_datasets(args) -> int:
+    from zoo.cli_datasets import cmd_datasets
 
-
-def cmd_datasets(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from zoo.bench import data_cache_dir, load_data
-    from zoo.data import get_card, list_datasets
-
-    cache = data_cache_dir() / "prepared"
-    if args.name:
-        card = get_card(args.name)
-        for field in ("name", "task", "description", "source", "licence", "licence_note",
-                      "citation", "note"):
-            print(f"{field:>13}: {getattr(card, field)}")
-        print(f"{'expected':>13}: {_split_sizes(card)}")
-        if any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False:
-            data = load_data(card.name, args.data_mirror)
-            print(f"{'prepared':>13}: " + ", ".join(f"{k} {len(v):,}"
-                                                  for k, v in data.splits.items()))
-            print(f"{'labels':>13}: {', '.join(data.labels) or '(translation)'}")
-            print(f"{'fingerprint':>13}: {data.fingerprint}")
-        return 0
-    table = Table(title="Dataset catalog", show_lines=False)
-    for col in ("dataset", "task", "default", "train / dev / test", "licence", "cached"):
-        table.add_column(col, no_wrap=col != "licence")
-    for card in list_datasets():
-        cached = any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False
-        table.add_row(card.name, card.task, "yes" if card.default else "no",
-                      _split_sizes(card), card.licence, "yes" if cached else "no")
-    Console().print(table)
-    print("`zoo datasets NAME` shows the card: source, citation, labels and prepared sizes.")
-    return 0
+    return cmd_datasets(args)
 
 
 def cmd_prepare(args) -> int:
@@ -334,9 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--all", action="store_true", help="include the test-sized tiny_* models")
     m.set_defaults(func=cmd_models)
     d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
-    d.add_argument("name", nargs="?", help="a dataset name: show its full card")
+    d.add_argument("name", nargs="?", help="a dataset name: show its full card; or `add`")
+    d.add_argument("card", nargs="?", help="with `add`: your dataset card (TOML) to register")
     d.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
-    d.set_defaults(func=cmd_datasets)
+    d.set_defaults(func=_cmd_datasets)
     pr = sub.add_parser("prepare", help="download, verify, parse, split and cache datasets")
     pr.add_argument("datasets", help="comma-separated dataset names")
     pr.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))

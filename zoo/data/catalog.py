@@ -82,6 +82,11 @@ class DatasetCard:
     # Language of the text a model reads (the source side for translation): the ELMo biLM is
     # pretrained once per language on every default dataset's training text in it.
     language: str = "en"
+    # A user's own dataset (zoo.data.user_cards): its files live in `data_folder` (names
+    # relative to it), read by a "user-*" reader with these options.
+    user: bool = False
+    data_folder: str = ""
+    reader_options: tuple[tuple[str, object], ...] = ()
 
     @property
     def folder(self) -> str:
@@ -339,17 +344,26 @@ def list_datasets(task: str | None = None, *,
     task's, or only the offline defaults."""
     if task is not None and task not in TASKS:
         raise DatasetError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    return tuple(card for card in _CARDS
+    from zoo.data.user_cards import user_cards
+
+    return tuple(card for card in (*_CARDS, *user_cards())
                  if (task is None or card.task == task) and (card.default or not default_only))
+
+
+def is_builtin(name: str) -> bool:
+    return name in _BY_NAME
 
 
 def get_card(name: str) -> DatasetCard:
     """The card of one dataset; an unknown name raises DatasetError naming close matches."""
-    try:
+    from zoo.data.user_cards import load_user_card, user_card_names
+
+    if name in _BY_NAME:
         return _BY_NAME[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(_BY_NAME), n=3, cutoff=0.5)
-        hint = f"did you mean {' or '.join(close)}? " if close else ""
-        raise DatasetError(
-            f"unknown dataset {name!r}: {hint}known datasets: {', '.join(sorted(_BY_NAME))}"
-        ) from None
+    if (card := load_user_card(name)) is not None:
+        return card
+    known = [*_BY_NAME, *user_card_names()]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise DatasetError(f"unknown dataset {name!r}: {hint}known datasets: "
+                       f"{', '.join(sorted(known))} (add your own: zoo datasets add CARD.toml)")

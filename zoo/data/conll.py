@@ -39,12 +39,13 @@ def _columns(line: str, sep: str, path: Path, lineno: int) -> list[str]:
     return line.split()
 
 
-def _check(cols: list[str], n_cols: int, path: Path, lineno: int) -> None:
+def _check(cols: list[str], n_cols: int, path: Path, lineno: int,
+           token_col: int = 0, tag_col: int = -1) -> None:
     if len(cols) != n_cols:
         raise bad_line(path, lineno, f"{len(cols)} column(s) where the file has {n_cols} "
                        "(a token with no tag, or a truncated line?)",
                        "every token line needs the same columns, the tag last")
-    token, tag = cols[0], cols[-1]
+    token, tag = cols[token_col], cols[tag_col]
     if not token:
         raise bad_line(path, lineno, "empty token", "remove the line or restore the token")
     if not tag:
@@ -54,14 +55,16 @@ def _check(cols: list[str], n_cols: int, path: Path, lineno: int) -> None:
                        "tags must be O, B-<type> or I-<type>")
 
 
-def read_conll(path: Path, *, columns: int | None, sep: str | None) -> list[Example]:
+def read_conll(path: Path, *, columns: int | None, sep: str | None, token_col: int = 0,
+               tag_col: int = -1) -> list[Example]:
     """Sentences of a token-per-line file.
 
     columns: the exact column count (2 for WNUT), or None for "at least 2, the same on every
     line" (CoNLL-2003: token POS chunk NER). Token is the first column, the tag the last.
     sep: "\\t", or None to take it from the first token line (TAB if it has one, else spaces).
     Any whitespace-only line is a sentence break (WNUT-17 train uses a lone TAB);
-    -DOCSTART- lines are document markers and are skipped.
+    -DOCSTART- lines are document markers and are skipped. A user's file may name other
+    token and tag columns (0-based; `tag_col` -1 is the last).
     """
     sentences: list[tuple[list[str], list[str]]] = []
     tokens: list[str] = []
@@ -70,10 +73,10 @@ def read_conll(path: Path, *, columns: int | None, sep: str | None) -> list[Exam
         if line.strip() and line.split()[0] != DOCSTART:
             sep = sep or ("\t" if "\t" in line else " ")
             cols = _columns(line, sep, path, lineno)
-            columns = columns or max(len(cols), 2)
-            _check(cols, columns, path, lineno)
-            tokens.append(cols[0])
-            tags.append(cols[-1])
+            columns = columns or max(len(cols), 2, token_col + 1, tag_col + 1)
+            _check(cols, columns, path, lineno, token_col, tag_col)
+            tokens.append(cols[token_col])
+            tags.append(cols[tag_col])
         elif tokens:
             sentences.append((tokens, tags))
             tokens, tags = [], []

@@ -60,6 +60,9 @@ def settings(card: DatasetCard) -> dict:
         "reader_version": READER_VERSIONS[card.reader],
         "tokenizer_version": TOKENIZER_VERSION,
         "split": asdict(card.split) if card.split else None,
+        # A user's card: how its files are read (columns, delimiter) changes the examples.
+        **({"reader_options": dict(card.reader_options), "language": card.language}
+           if card.user else {}),
     }
 
 

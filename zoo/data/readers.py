@@ -17,7 +17,7 @@ from zoo.data.tokenize import split_pretokenized, word_tokenize
 from zoo.data.types import Example
 
 READER_VERSIONS = {"mr": 1, "sst": 1, "conll-tab": 1, "conll-columns": 1, "tatoeba": 1,
-                   "parallel": 1}
+                   "parallel": 1, "user-conll": 1, "user-delimited": 1, "user-parallel": 1}
 
 MR_LAST_POSITIVE_ID = 5331  # ids 1..5331 are Pang & Lee's positive sentences, the rest negative
 SST_LABELS = {"0": "neg", "1": "pos"}
@@ -105,6 +105,13 @@ _SINGLE_FILE: dict[str, Callable[[Path], list[Example]]] = {
 
 def read_dataset(card: DatasetCard, paths: dict[str, Path]) -> dict[str, list[Example]]:
     """Examples per file split ("all", or "train"/"dev"/"test"), checked non-empty."""
+    if card.user:
+        from zoo.data.user_readers import read_user
+
+        out = read_user(card, paths)
+        for spec in card.files:
+            _nonempty(out[spec.split], paths[spec.name], card)
+        return out
     if card.reader == "parallel":
         out = {}
         for split in SPLITS:

@@ -32,7 +32,7 @@ MIRROR_ENV = "ZOO_DATA_MIRROR"
 
 @dataclass(frozen=True)
 class Resolved:
-    kind: str  # "data_dir" | "mirror" | "package" | "url"
+    kind: str  # "user" | "data_dir" | "mirror" | "package" | "url"
     hashes: tuple[tuple[str, str], ...]  # (file name, sha256 of its plain content)
     verified: bool  # every file matches the card's pinned checksum
     paths: tuple[tuple[str, Path], ...] = ()  # plain files already on disk
@@ -49,6 +49,12 @@ def mirror_root(mirror: Path | None) -> Path | None:
 
 def resolve(card: DatasetCard, *, cache_dir: Path, mirror: Path | None,
             data_dir: Path | None) -> Resolved:
+    if card.user:  # a user's card names its own files; no mirror or download applies
+        from zoo.data.user_readers import resolve_paths
+
+        paths = tuple(resolve_paths(card).items())
+        return Resolved("user", tuple((name, download.sha256_file(path)) for name, path in paths),
+                        verified=False, paths=paths)
     if data_dir is not None:
         return _from_data_dir(card, Path(data_dir))
     if mirror is not None and (mirror / card.folder).is_dir():
@@ -180,7 +186,8 @@ def _fetch_urls(card: DatasetCard, cache_dir: Path) -> tuple[tuple[str, Path], .
 
 def _fetch_one(spec: SourceFile, target: Path) -> None:
     if spec.url is None:
-        raise DatasetError(f"{spec.name} has no online source; use --data-dir or a mirror")
+        raise DatasetError(f"{spec.name} has no online source; put the original files in a "
+                           "mirror folder (--data-mirror DIR)")
     if not spec.url.endswith(".gz"):
         download.download_url(spec.url, target)
         if spec.sha256:
