@@ -44,6 +44,11 @@ def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
                     "torch_version", "threads", "cpu", "protocol"):
             assert tags.get(key), f"tag {key} missing"
     assert runs["tiny_lstm"]["params"]["train.epochs"] == "1"
+    # The cell's real cost, although its run stays open until it is measured
+    for run in runs.values():
+        assert run["tags"]["train_began"] <= run["tags"]["train_ended"]
+        assert run["tags"]["train_ended"].endswith(" UTC")
+        assert run["metrics"]["train/wall_seconds"] >= run["metrics"]["train/seconds"] * 0.9
     # One column compares across tasks in the MLflow UI; the tag names its metric.
     for run in runs.values():
         assert run["metrics"]["test/primary"] == run["metrics"]["test/accuracy"]

@@ -243,9 +243,10 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
             {"model": spec.model, **{f"train.{k}": v for k, v in
                                      vars(resolve_train_config(spec)).items()}})
         try:
+            began = time.time()
             cell = _train_with_oom_retry(spec, data, run_id, mirror, on_epoch, corpus)
             slot.close()
-            _log_trained(run_id, cell)
+            _log_trained(run_id, cell, (began, time.time()))
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.error("cell %s failed: %s\n%s", spec.label, error, traceback.format_exc())
@@ -254,6 +255,10 @@ def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
                                seconds=time.perf_counter() - start)
     return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=cell.model_dir,
                        seconds=time.perf_counter() - start, summary=_summary(cell))
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
 def _summary(cell) -> str:
@@ -282,7 +287,9 @@ def _train_with_oom_retry(spec: CellSpec, data, run_id: str, mirror: str | None,
                                   corpus=corpus)
 
 
-def _log_trained(run_id: str, cell) -> None:
+def _log_trained(run_id: str, cell, span: tuple[float, float]) -> None:
+    """`span`: when training began and ended (the run stays open until its latency is
+    measured, so the MLflow UI's run duration is not the cell's cost; these are)."""
     metrics = {f"test/{k}": v for k, v in cell.test.items()}
     metrics.update({f"dev/{k}": v for k, v in cell.dev.items()})
     # One column that compares across tasks in the MLflow UI (the `primary_metric` tag says
@@ -293,6 +300,7 @@ def _log_trained(run_id: str, cell) -> None:
                     if primary in scores})
     metrics.update({"size/params": cell.params, "size/bytes": cell.size_bytes,
                     "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
+                    "train/wall_seconds": span[1] - span[0],  # with data loading in the worker
                     "train/examples": cell.n_train, "train/fraction": cell.train_fraction,
                     "train/epochs_run": len(cell.epochs)})
     metrics.update(cell.extra_metrics)
@@ -311,6 +319,7 @@ def _log_trained(run_id: str, cell) -> None:
         "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
         "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
         "train_pid": cell.train_pid,  # worker_pid is the flow's process; this, the trainer's
+        "train_began": _utc(span[0]), "train_ended": _utc(span[1]),
         # Logged on the cell's own run, which a resume reuses (finished_cell_run /
         # resumable_cell_run return it), so these tags survive a resumed sweep.
         "zoo.stop_reason": cell.stop_reason or "unknown",
