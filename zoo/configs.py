@@ -181,7 +181,7 @@ class Profile:
 # is not listed: `zoo.bench.plan_cells` adds it to every run of every profile.
 _SMALL_SENTIMENT = ("rnn_small", "gru_small", "lstm_small", "bilstm_small",
                     "cnn_small", "elmo_frozen_small", "transformer_small", "tfidf_logreg",
-                    "bilstm_small_ort", "bilstm_small_ort_q8")
+                    "nb_logreg", "bilstm_small_ort", "bilstm_small_ort_q8")
 _SMALL_NER = ("rnn_small", "gru_small", "lstm_small", "bilstm_small", "bilstm_crf_small",
               "cnn_small", "elmo_frozen_small", "transformer_small", "feature_crf",
               "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8")
@@ -189,7 +189,7 @@ _SMALL_TRANSLATION = ("seq2seq_gru_small", "seq2seq_transformer_small",
                       "lexical_translation")
 _BASE = ("rnn_small", "gru_small", "lstm_base", "bilstm_base", "bilstm_crf_base",
          "lstm_attn_base", "cnn_base", "elmo_frozen_base", "elmo_finetune_base",
-         "transformer_base", "transformer_crf_base", "tfidf_logreg", "feature_crf",
+         "transformer_base", "transformer_crf_base", "tfidf_logreg", "nb_logreg", "feature_crf",
          "seq2seq_lstm_base", "seq2seq_transformer_base", "lexical_translation",
          "bilstm_small", "bilstm_small_ort", "bilstm_small_ort_q8", "bilstm_crf_small",
          "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8", "lstm_small", "lstm_small_ort",

@@ -82,3 +82,76 @@ class TfidfLogReg:
 def tfidf_logreg(info: DataInfo):
     """TF-IDF (word uni+bigrams, sublinear tf) + logistic regression, C tuned on dev."""
     return TfidfLogReg()
+
+
+class NBLogReg(TfidfLogReg):
+    """Naive-Bayes-weighted binary uni+bigram features with logistic regression (NB-LR, the
+    logistic variant of NBSVM; Wang and Manning 2012, who report 79.4 % on MR for NBSVM-bi
+    with 10-fold CV). Each class gets a one-vs-rest model over features scaled by that
+    class's log-count ratio r = log((p / |p|1) / (q / |q|1)), p and q the smoothed (alpha 1)
+    feature counts in and out of the class; the highest decision value wins. C on dev."""
+
+    def __init__(self, c_grid: Sequence[float] = (0.1, 0.3, 1.0, 3.0), alpha: float = 1.0):
+        super().__init__(c_grid)
+        self.alpha = alpha
+        self.state: dict | None = None
+
+    def fit(self, train: Sequence[Example], dev: Sequence[Example]) -> dict[str, float]:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        vectorizer = CountVectorizer(analyzer=_identity, binary=True)
+        x = vectorizer.fit_transform(self._features(train))  # (n, features), 0/1
+        labels = sorted({ex.label for ex in train})
+        y = [ex.label for ex in train]
+        ratios = [self._ratio(x, [t == c for t in y]) for c in labels]
+        x_dev, y_dev = vectorizer.transform(self._features(dev)), [ex.label for ex in dev]
+        best = (-1.0, None, None)
+        for c in self.c_grid:
+            models = [LogisticRegression(C=c, max_iter=2000).fit(x.multiply(r).tocsr(),
+                                                                  [t == k for t in y])
+                      for k, r in zip(labels, ratios)]
+            state = {"vectorizer": vectorizer, "labels": labels, "ratios": ratios,
+                     "models": models}
+            acc = sum(p == t for p, t in zip(self._predict(state, x_dev), y_dev)) / len(y_dev)
+            if acc > best[0]:
+                best = (acc, c, state)
+        _, self.chosen_c, self.state = best
+        return {"dev_accuracy_at_selection": best[0], "C": float(self.chosen_c)}
+
+    def _ratio(self, x, in_class: list[bool]):
+        import numpy as np
+
+        mask = np.asarray(in_class)
+        p = self.alpha + np.asarray(x[mask].sum(axis=0)).ravel()  # (features,)
+        q = self.alpha + np.asarray(x[~mask].sum(axis=0)).ravel()
+        return np.log((p / p.sum()) / (q / q.sum()))  # (features,)
+
+    @staticmethod
+    def _predict(state: dict, x) -> list[str]:
+        import numpy as np
+
+        scores = np.column_stack([m.decision_function(x.multiply(r).tocsr())
+                                  for m, r in zip(state["models"], state["ratios"])])
+        return [state["labels"][i] for i in scores.argmax(axis=1)]  # (n,) by best class
+
+    def predict(self, examples: Sequence[Example]) -> list[str]:
+        assert self.state is not None, "fit() first"
+        x = self.state["vectorizer"].transform(self._features(examples))
+        return [str(p) for p in self._predict(self.state, x)]
+
+    def num_params(self) -> int:
+        return int(sum(m.coef_.size + m.intercept_.size for m in self.state["models"]))
+
+    def save(self, path: Path) -> None:
+        sio.dump({"state": self.state, "C": self.chosen_c}, path)  # skops: no pickle
+
+    def load(self, path: Path) -> None:
+        trusted = [t for t in sio.get_untrusted_types(file=path) if t in _TRUSTED_TYPES]
+        state = sio.load(path, trusted=trusted)
+        self.state, self.chosen_c = state["state"], state["C"]
+
+
+@register_model("nb_logreg", family="tfidf", tasks=("sentiment",), kind="classical")
+def nb_logreg(info: DataInfo):
+    """NB-weighted binary uni+bigrams + logistic regression (NBSVM's logistic variant)."""
+    return NBLogReg()
