@@ -69,13 +69,20 @@ class TfidfLogReg:
         return int(logreg.coef_.size + logreg.intercept_.size)
 
     def save(self, path: Path) -> None:
-        # skops instead of pickle: loading never executes code from the file.
-        sio.dump({"pipeline": self.pipeline, "C": self.chosen_c}, path)
+        _dump(path, {"pipeline": self.pipeline, "C": self.chosen_c})
 
     def load(self, path: Path) -> None:
-        trusted = [t for t in sio.get_untrusted_types(file=path) if t in _TRUSTED_TYPES]
-        state = sio.load(path, trusted=trusted)
+        state = _load(path)
         self.pipeline, self.chosen_c = state["pipeline"], state["C"]
+
+
+def _dump(path: Path, state: dict) -> None:
+    sio.dump(state, path)  # skops instead of pickle: loading never executes code from the file
+
+
+def _load(path: Path) -> dict:
+    trusted = [t for t in sio.get_untrusted_types(file=path) if t in _TRUSTED_TYPES]
+    return sio.load(path, trusted=trusted)
 
 
 @register_model("tfidf_logreg", family="tfidf", tasks=("sentiment",), kind="classical")
@@ -143,12 +150,11 @@ class NBLogReg(TfidfLogReg):
         return int(sum(m.coef_.size + m.intercept_.size for m in self.state["models"]))
 
     def save(self, path: Path) -> None:
-        sio.dump({"state": self.state, "C": self.chosen_c}, path)  # skops: no pickle
+        _dump(path, {"state": self.state, "C": self.chosen_c})
 
     def load(self, path: Path) -> None:
-        trusted = [t for t in sio.get_untrusted_types(file=path) if t in _TRUSTED_TYPES]
-        state = sio.load(path, trusted=trusted)
-        self.state, self.chosen_c = state["state"], state["C"]
+        saved = _load(path)
+        self.state, self.chosen_c = saved["state"], saved["C"]
 
 
 @register_model("nb_logreg", family="tfidf", tasks=("sentiment",), kind="classical")
