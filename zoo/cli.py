@@ -265,7 +265,8 @@ def ui_guide(uri: str, host: str, port: int, prefect_api: str | None) -> str:
                "Prefect UI: none (flows ran on an ephemeral server); for one, run `prefect "
                "server start --host 127.0.0.1` and set PREFECT_API_URL=http://127.0.0.1:4200/api")
     return "\n".join([
-        f"MLflow UI (compare runs) for {uri}: http://{host}:{port}  (Ctrl-C stops it)",
+        f"MLflow UI (compare runs) for {uri}: http://{host}:{port}  (Ctrl-C stops it); "
+        "the runs are under Model training, not GenAI",
         prefect,
         f"Decision guide: {state_dir() / 'report' / 'index.html'} (after `zoo bench` or "
         "`zoo report`)"])

@@ -109,15 +109,23 @@ def check_existing_experiment(name: str) -> None:
                        f"{', '.join(names) or 'none'} (pick one with --experiment)")
 
 
+# The MLflow 3 UI opens an experiment without this tag on its GenAI traces overview ("No
+# data available"), not on the runs table.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+
+
 def experiment_id(name: str = DEFAULT_EXPERIMENT) -> str:
     c = client()
     exp = c.get_experiment_by_name(name)
-    if exp is not None:
-        return exp.experiment_id
-    artifacts = None
-    if tracking_uri().startswith("sqlite:"):
-        artifacts = (state_dir() / "mlartifacts").as_uri()
-    return c.create_experiment(name, artifact_location=artifacts)
+    if exp is None:
+        artifacts = None
+        if tracking_uri().startswith("sqlite:"):
+            artifacts = (state_dir() / "mlartifacts").as_uri()
+        return c.create_experiment(name, artifact_location=artifacts,
+                                   tags=dict([EXPERIMENT_KIND]))
+    if EXPERIMENT_KIND[0] not in exp.tags:  # made before the zoo set it
+        c.set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
+    return exp.experiment_id
 
 
 def _as_str(value: object) -> str:
@@ -355,7 +363,9 @@ def ui_base_url() -> str | None:
 
 def run_url(run_id: str, experiment_id: str, base: str | None = None) -> str | None:
     base = base or ui_base_url()
-    return f"{base}/#/experiments/{experiment_id}/runs/{run_id}" if base else None
+    # workflowType: the MLflow 3 UI otherwise opens in its GenAI mode
+    return (f"{base}/#/experiments/{experiment_id}/runs/{run_id}?workflowType=machine_learning"
+            if base else None)
 
 
 def model_version_url(name: str, version: str, base: str | None = None) -> str | None:

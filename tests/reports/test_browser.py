@@ -98,12 +98,12 @@ def _check_page(browser, report: Path, shot: Path, width: int) -> None:
     # Nothing but the scroll boxes may be wider than the screen.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"page is {overflow}px wider than a {width}px screen"
-    if width >= 1280:  # a leaderboard fits the page (its last column was clipped)
+    if width >= 1280:  # leaderboards and quantization tables fit (last columns were clipped)
         clipped = page.evaluate("""() => [...document.querySelectorAll('.scroll')]
-            .filter(d => d.querySelector('table.leaderboard'))
+            .filter(d => d.querySelector('table.leaderboard, table.quant'))
             .filter(d => !d.innerText.includes('<script>'))  // the hostile name is long
             .filter(d => d.scrollWidth > d.clientWidth).length""")
-        assert clipped == 0, f"{clipped} leaderboards scroll at {width}px"
+        assert clipped == 0, f"{clipped} leaderboards or quantization tables scroll at {width}px"
     # Every chart is whole on the screen (a phone showed the model labels cut off).
     cut = page.evaluate("""() => [...document.querySelectorAll('figure.chart')]
         .filter(f => f.scrollWidth > f.clientWidth).length""")
