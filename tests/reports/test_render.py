@@ -64,7 +64,8 @@ def test_environments_regressions_failures_and_links(rendered):
     assert reg["model"] == "lstm_small" and "quality drop" in reg["flags"]
     assert "latency +30 %" in reg["flags"] and "code abc123def456" in reg["what_changed"]
     assert "RuntimeError: boom" in html and "RuntimeError: boom" in md
-    assert re.search(r'href="http://mlflow\.example:5000/#/experiments/\d+/runs/[0-9a-f]{32}"',
+    assert re.search(r'href="http://mlflow\.example:5000/#/experiments/\d+/runs/[0-9a-f]{32}'
+                     r'\?workflowType=machine_learning"',
                      html)
     winners = {(w["task"], w["alias"]): w["model"] for w in summary["winners"]}
     assert winners[("sentiment", "best-under-1ms")] == "tfidf_logreg"
@@ -110,6 +111,7 @@ def test_a_local_store_links_runs_to_the_address_zoo_ui_serves(rich_store, tmp_p
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("ZOO_MLFLOW_UI_URL", raising=False)
     html = render_report("nlp-zoo", tmp_path, register=False).read_text()
-    assert re.search(r'href="http://127\.0\.0\.1:5000/#/experiments/\d+/runs/[0-9a-f]{32}"',
+    assert re.search(r'href="http://127\.0\.0\.1:5000/#/experiments/\d+/runs/[0-9a-f]{32}'
+                     r'\?workflowType=machine_learning"',
                      html)
     assert "(start it with <code>zoo ui</code>)" in html
