@@ -26,7 +26,7 @@ bench: setup  ## the main job: quick profile end to end, prints where the report
 	$(VENV)/bin/zoo bench --profile quick
 
 # The default run includes the team-stack and fault tests (real PostgreSQL, Prefect server,
-# MLflow server, Dask processes): 11 to 13 minutes on 2 cores in all (2026-12-03).
+# MLflow server, Dask processes): 9 to 13 minutes on 2 cores in all (2026-12-03/04).
 test: setup system-deps  ## the default test run (what CI runs): everything but slow tests
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
