@@ -105,14 +105,7 @@ _SINGLE_FILE: dict[str, Callable[[Path], list[Example]]] = {
 
 def read_dataset(card: DatasetCard, paths: dict[str, Path]) -> dict[str, list[Example]]:
     """Examples per file split ("all", or "train"/"dev"/"test"), checked non-empty."""
-    if card.user:
-        from zoo.data.user_readers import read_user
-
-        out = read_user(card, paths)
-        for spec in card.files:
-            _nonempty(out[spec.split], paths[spec.name], card)
-        return out
-    if card.reader == "parallel":
+    if card.reader in ("parallel", "user-parallel"):
         out = {}
         for split in SPLITS:
             src, tgt = (next(f for f in card.files if f.split == split and f.side == side)
@@ -120,7 +113,12 @@ def read_dataset(card: DatasetCard, paths: dict[str, Path]) -> dict[str, list[Ex
             out[split] = read_parallel(paths[src.name], paths[tgt.name])
             _nonempty(out[split], paths[src.name], card)
         return out
-    read = _SINGLE_FILE[card.reader]
+    if card.user:  # the user's CoNLL or delimited files, read with the card's options
+        from zoo.data.user_readers import read_user
+
+        read = partial(read_user, card)
+    else:
+        read = _SINGLE_FILE[card.reader]
     out = {}
     for spec in card.files:
         out[spec.split] = read(paths[spec.name])

@@ -137,8 +137,8 @@ def _reader_options(fmt: str, task: str, reader: dict, bad) -> dict:
         sep = reader.get("separator", "auto")
         if sep not in ("auto", "tab", "space"):
             raise bad(f"[reader] separator {sep!r} is unknown", "use auto, tab or space")
-        cols = {key: _column(reader, key, bad, 1) for key in ("token_column", "tag_column")
-                if key in reader or key == "token_column"}
+        cols = {key: _column(reader, key, bad) for key in ("token_column", "tag_column")
+                if key in reader}
         if any(isinstance(v, str) for v in cols.values()):
             raise bad("CoNLL files have no header", "number the columns from 1")
         return {"token_column": 1, "tag_column": -1, **cols, "separator": sep}

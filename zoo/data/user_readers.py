@@ -8,7 +8,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from zoo.data.catalog import SPLITS, DatasetCard
+from zoo.data.catalog import DatasetCard
 from zoo.data.conll import read_conll
 from zoo.data.errors import DatasetError
 from zoo.data.textio import bad_line, read_lines
@@ -19,17 +19,11 @@ from zoo.data.types import Example
 MAX_LABEL_SHARE = 0.5
 
 
-def read_user(card: DatasetCard, paths: dict[str, Path]) -> dict[str, list[Example]]:
-    """Examples per file split ("all", or train/dev/test) of a user's card."""
-    options = dict(card.reader_options)
-    if card.reader == "user-parallel":
-        from zoo.data.readers import read_parallel
-
-        return {split: read_parallel(*(paths[f.name] for side in ("src", "tgt")
-                                       for f in card.files if f.split == split and f.side == side))
-                for split in SPLITS}
+def read_user(card: DatasetCard, path: Path) -> list[Example]:
+    """The examples of one of a user's CoNLL or delimited files (zoo.data.readers reads
+    parallel files for every card alike)."""
     read = _read_conll if card.reader == "user-conll" else _read_delimited
-    return {spec.split: read(paths[spec.name], card.task, options) for spec in card.files}
+    return read(path, card.task, dict(card.reader_options))
 
 
 def _read_conll(path: Path, task: str, options: dict) -> list[Example]:
@@ -103,13 +97,10 @@ def check_user_dataset(card: DatasetCard) -> dict[str, int]:
     """Read and check every file of a card before it is registered: the readers' line
     checks, then whole-dataset ones (labels, splits). Returns examples per split."""
     from zoo.data.prepare import _splits
+    from zoo.data.readers import read_dataset
 
     paths = resolve_paths(card)
-    raw = read_user(card, paths)
-    for spec in card.files:
-        if not raw[spec.split]:
-            raise DatasetError(f"{paths[spec.name]} holds no examples; the {spec.split} file "
-                               f"of {card.name} must hold at least one")
+    raw = read_dataset(card, paths)  # every file read, and checked to hold examples
     if card.task == "sentiment":
         _check_labels(card, raw, paths)
     if card.task == "ner" and not any(t != "O" for exs in raw.values() for ex in exs
