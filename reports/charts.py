@@ -156,46 +156,60 @@ def pareto_chart(rows: Sequence[Row], metric: str, ident: str) -> Markup | None:
                  "p90 latency, batch 1 (ms" + (", log scale)" if x.log else ")"),
                  _y_label(metric))
     if floor is not None:
-        fy = _num(y(floor.q(metric)))
-        out.append(f'<g class="floor"><title>{escape(f"floor: {floor.model} {fmt.points(floor.q(metric))}")}'
-                   f'</title><line x1="{LEFT}" x2="{W - RIGHT}" y1="{fy}" y2="{fy}" '
-                   f'stroke="#b00020" stroke-width="1.5" stroke-dasharray="8 4"/>'
-                   f'<text x="{W - RIGHT + 7}" y="{fy}" dy="4" class="lbl" fill="#b00020">'
-                   f'floor ({escape(_short(floor.model, 14))})</text></g>')
+        out.append(_floor_line(floor, metric, y))
     if front:
-        path = [f"M{_num(x(front[0].latency_p90))},{_num(y(front[0].q(metric)))}"]
-        for cur in front[1:]:
-            path.append(f"H{_num(x(cur.latency_p90))}V{_num(y(cur.q(metric)))}")
-        path.append(f"H{W - RIGHT}")
-        out.append(f'<path d="{"".join(path)}" fill="none" stroke="#0b6e4f" stroke-width="2" '
-                   'stroke-dasharray="5 3" class="front"/>')
+        out.append(_front_staircase(front, metric, x, y))
     labels = _spread([(y(r.q(metric)), i) for i, r in enumerate(pts)], TOP + 8, H - BOTTOM - 4)
-    for i, r in enumerate(pts):
-        px, py = x(r.latency_p90), y(r.q(metric))
-        sd = r.quality[metric].sd
-        on_front = bool(r.pareto)
-        if r.usability and not r.usability.usable:
-            status = f"not usable: {r.usability.reason}"
-        else:
-            status = "on the Pareto front" if on_front else f"dominated by {r.dominated_by}"
-        tip = (f"{r.model}: {fmt.quality(r.quality[metric], metric)}, p90 "
-               f"{fmt.ms(r.latency_p90)} ms, {status}")
-        out.append(f'<g class="point{" pareto" if on_front else " dominated"}"><title>'
-                   f'{escape(tip)}</title>')
-        if sd:
-            out.append(f'<line x1="{_num(px)}" x2="{_num(px)}" y1="{_num(y(r.q(metric) - sd))}" '
-                       f'y2="{_num(y(r.q(metric) + sd))}" stroke="#666"/>')
-        fill = "#0b6e4f" if on_front else "#fff"
-        stroke = "#0b6e4f" if on_front else "#777" if r.pareto is False else "#c9c9c9"
-        out.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="5" fill="{fill}" '
-                   f'stroke="{stroke}" stroke-width="2"/>')
-        ly = labels[i]
-        out.append(f'<line x1="{_num(px + 6)}" y1="{_num(py)}" x2="{W - RIGHT + 4}" '
-                   f'y2="{_num(ly)}" stroke="#bbb" stroke-width="0.7" class="leader"/>'
-                   f'<text x="{W - RIGHT + 7}" y="{_num(ly)}" dy="4" class="lbl">'
-                   f'{escape(_short(r.model))}</text></g>')
+    out.extend(_pareto_point(r, metric, x, y, labels[i]) for i, r in enumerate(pts))
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _floor_line(floor: Row, metric: str, y: Axis) -> str:
+    """The floor model as a dashed horizontal reference across the plot."""
+    fy = _num(y(floor.q(metric)))
+    return (f'<g class="floor"><title>{escape(f"floor: {floor.model} {fmt.points(floor.q(metric))}")}'
+            f'</title><line x1="{LEFT}" x2="{W - RIGHT}" y1="{fy}" y2="{fy}" '
+            f'stroke="#b00020" stroke-width="1.5" stroke-dasharray="8 4"/>'
+            f'<text x="{W - RIGHT + 7}" y="{fy}" dy="4" class="lbl" fill="#b00020">'
+            f'floor ({escape(_short(floor.model, 14))})</text></g>')
+
+
+def _front_staircase(front: Sequence[Row], metric: str, x: Axis, y: Axis) -> str:
+    """The Pareto front (sorted by latency) as a staircase out to the plot's right edge."""
+    path = [f"M{_num(x(front[0].latency_p90))},{_num(y(front[0].q(metric)))}"]
+    for cur in front[1:]:
+        path.append(f"H{_num(x(cur.latency_p90))}V{_num(y(cur.q(metric)))}")
+    path.append(f"H{W - RIGHT}")
+    return (f'<path d="{"".join(path)}" fill="none" stroke="#0b6e4f" stroke-width="2" '
+            'stroke-dasharray="5 3" class="front"/>')
+
+
+def _pareto_point(r: Row, metric: str, x: Axis, y: Axis, ly: float) -> str:
+    """One model: its point (± sd bar), tooltip, and a leader line to its label at `ly`."""
+    px, py = x(r.latency_p90), y(r.q(metric))
+    sd = r.quality[metric].sd
+    on_front = bool(r.pareto)
+    if r.usability and not r.usability.usable:
+        status = f"not usable: {r.usability.reason}"
+    else:
+        status = "on the Pareto front" if on_front else f"dominated by {r.dominated_by}"
+    tip = (f"{r.model}: {fmt.quality(r.quality[metric], metric)}, p90 "
+           f"{fmt.ms(r.latency_p90)} ms, {status}")
+    out = [f'<g class="point{" pareto" if on_front else " dominated"}"><title>'
+           f'{escape(tip)}</title>']
+    if sd:
+        out.append(f'<line x1="{_num(px)}" x2="{_num(px)}" y1="{_num(y(r.q(metric) - sd))}" '
+                   f'y2="{_num(y(r.q(metric) + sd))}" stroke="#666"/>')
+    fill = "#0b6e4f" if on_front else "#fff"
+    stroke = "#0b6e4f" if on_front else "#777" if r.pareto is False else "#c9c9c9"
+    out.append(f'<circle cx="{_num(px)}" cy="{_num(py)}" r="5" fill="{fill}" '
+               f'stroke="{stroke}" stroke-width="2"/>')
+    out.append(f'<line x1="{_num(px + 6)}" y1="{_num(py)}" x2="{W - RIGHT + 4}" '
+               f'y2="{_num(ly)}" stroke="#bbb" stroke-width="0.7" class="leader"/>'
+               f'<text x="{W - RIGHT + 7}" y="{_num(ly)}" dy="4" class="lbl">'
+               f'{escape(_short(r.model))}</text></g>')
+    return "".join(out)
 
 
 def _short(name: str, limit: int = 24) -> str:
