@@ -8,9 +8,10 @@ from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.register import register_models
 from zoo import bench, store_lock, tracking, workers
 from zoo.bench import CellOutcome
-from zoo.cells import CellSpec
+from zoo.cells import CellSpec, ResolvedCell
 from zoo.progress import reporter
 
 
@@ -31,18 +32,18 @@ def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     return workers.run_pretraining(cells, mirror)
 
 
-@task(name="train-cell", tags=["train"], task_run_name="train {spec.label}",
+@task(name="train-cell", tags=["train"], task_run_name="train {cell.label}",
       retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
-def train_cell_task(spec: CellSpec, exp_id: str, parent_id: str, mirror: str | None,
+def train_cell_task(cell: ResolvedCell, exp_id: str, parent_id: str, mirror: str | None,
                     refresh: bool, threads: int) -> CellOutcome:
     bench.set_threads(threads)
-    epochs = bench.resolve_train_config(spec).epochs
-    reporter().status(f"train {spec.label}")
+    reporter().status(f"train {cell.label}")
     outcome = bench.run_training_cell(
-        spec, exp_id, parent_id, mirror=mirror, refresh=refresh,
-        on_epoch=lambda log: reporter().epoch(spec.label, log.epoch, epochs, log.dev_score))
-    reporter().step_done(spec.label, outcome.status, outcome.summary or outcome.error or "")
-    _log_step(f"trained {spec.label}", outcome.status, outcome.summary or outcome.error)
+        cell, exp_id, parent_id, mirror=mirror, refresh=refresh,
+        on_epoch=lambda log: reporter().epoch(cell.label, log.epoch, cell.config.epochs,
+                                              log.dev_score))
+    reporter().step_done(cell.label, outcome.status, outcome.summary or outcome.error or "")
+    _log_step(f"trained {cell.label}", outcome.status, outcome.summary or outcome.error)
     return outcome
 
 
@@ -113,13 +114,16 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
               overrides: dict | None = None, refresh: bool = False,
               experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
               data_mirror: str | None = None, latency_calls: int = 200,
-              parallel: int | None = None) -> dict:
+              parallel: int | None = None, register: bool = True) -> dict:
     """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide.
     One sweep at a time per store: a second waits for the first (zoo.store_lock)."""
     logger = get_run_logger()
     with store_lock.holding(f"benchmark flow, profile {profile}", wait=True, log=logger.warning):
-        return _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
-                      experiment, report_dir, data_mirror, latency_calls, parallel)
+        result = _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides,
+                        refresh, experiment, report_dir, data_mirror, latency_calls, parallel)
+        if register:  # after the report, which only reads MLflow (flows/register.py)
+            result["registered"] = register_models(experiment)
+        return result
 
 
 def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
@@ -139,15 +143,16 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
+    resolved = bench.resolve_cells(cells, data_mirror)  # once: config, fingerprint, cache key
     # Cells train in worker processes (zoo.workers: threads of one process share its GIL);
     # with the Dask runner the tasks already run in Dask's worker processes. The biLM
     # pretrains in one of them while the others train; an ELMo cell that starts before it
     # is done waits on the pretraining cache's lock.
     with workers.cell_pool(parallel, threads):
         pretraining = pretrain_task.submit(cells, data_mirror)
-        futures = submit_bounded(bench.longest_first(cells), parallel + QUEUED_CELLS,
-                                 lambda spec: train_cell_task.submit(
-                                     spec, exp_id, parent_id, data_mirror, refresh, threads),
+        futures = submit_bounded(bench.longest_first(resolved), parallel + QUEUED_CELLS,
+                                 lambda cell: train_cell_task.submit(
+                                     cell, exp_id, parent_id, data_mirror, refresh, threads),
                                  running=[pretraining])
         trained = [f.result() for f in futures]
     for row in pretraining.result():

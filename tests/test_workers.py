@@ -9,21 +9,21 @@ import pytest
 
 from zoo import workers
 from zoo.bench import load_data
-from zoo.cells import CellSpec
+from zoo.cells import CellSpec, ResolvedCell, resolve_cell
 
 pytestmark = pytest.mark.timeout(300)
 
 
-def _spec(epochs: int) -> CellSpec:
-    return CellSpec("sentiment", "mr", "tiny_lstm", 200, 1, overrides=(("epochs", epochs),))
+def _cell(epochs: int) -> ResolvedCell:
+    spec = CellSpec("sentiment", "mr", "tiny_lstm", 200, 1, overrides=(("epochs", epochs),))
+    return resolve_cell(spec, load_data("mr").fingerprint)
 
 
 def test_cells_train_in_workers_and_a_killed_worker_fails_only_its_cell(bench_home):
-    data = load_data("mr")
     models = bench_home / "models"
     seen = []
     with workers.cell_pool(1, 1):
-        cell = workers.train_cell(_spec(2), data, models, mirror=None, on_epoch=seen.append)
+        cell = workers.train_cell(_cell(2), models, mirror=None, on_epoch=seen.append)
         assert cell.train_pid not in (0, os.getpid())
         assert [log.epoch for log in seen] == [1, 2]  # relayed from the worker, in order
 
@@ -32,15 +32,15 @@ def test_cells_train_in_workers_and_a_killed_worker_fails_only_its_cell(bench_ho
 
         broken = workers._pool
         with pytest.raises(RuntimeError, match="worker process training .* died"):
-            workers.train_cell(_spec(3), data, models, mirror=None, on_epoch=kill_worker)
+            workers.train_cell(_cell(3), models, mirror=None, on_epoch=kill_worker)
         # A worker killed inside `put` holds its queue's write lock for good: the fresh
         # pool must not write to that queue (it hung CI). Hold the lock as the dead would.
         assert broken.progress._wlock.acquire(timeout=5)
         relayed = []
-        again = workers.train_cell(_spec(2), data, models, mirror=None,  # a fresh worker
+        again = workers.train_cell(_cell(2), models, mirror=None,  # a fresh worker
                                    on_epoch=relayed.append)
         assert [log.epoch for log in relayed] == [1, 2]
     assert again.train_pid not in (cell.train_pid, os.getpid())
-    here = workers.train_cell(_spec(2), data, bench_home / "here", mirror=None)
+    here = workers.train_cell(_cell(2), bench_home / "here", mirror=None)
     assert here.train_pid == os.getpid()  # no pool open: trains in the caller
     assert here.test == cell.test == again.test  # same spec and seed, same model anywhere

@@ -9,7 +9,7 @@ import contextlib
 import functools
 import logging
 import os
-import socket
+import threading
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -19,20 +19,20 @@ import torch
 
 from zoo import tracking, workers
 from zoo.cells import (
-    PROTOCOL,
     CellSpec,
-    cell_key,
+    ResolvedCell,
     measure_cell,
     pretrain_model,
+    resolve_cell,
     resolve_train_config,
 )
-from zoo.configs import config_hash, get_profile
+from zoo.configs import get_profile
 from zoo.data import get_card, prepare_dataset
 from zoo.errors import ConfigError
 from zoo.evaluate import PRIMARY_METRIC
-from zoo.measure import environment, environment_id
+from zoo.measure import environment
 from zoo.pretraining import PretrainCorpus, language_corpus
-from zoo.registry import floor_model, get_entry, list_models
+from zoo.models import floor_model, get_entry, list_models
 
 log = logging.getLogger(__name__)
 
@@ -154,26 +154,28 @@ def _expected_cost(spec: CellSpec) -> float:
     return examples * _TASK_COST.get(spec.task, 1.0) * _FAMILY_COST.get(entry.family, 1.0)
 
 
-def longest_first(cells: list[CellSpec]) -> list[CellSpec]:
-    """The cells in the order to start them: expected-longest first, so that the last
-    cell to finish is a short one and no worker idles behind a long tail; runtime twins
-    stay after every float cell (they reuse its weights once it has finished)."""
-    return sorted(cells, key=lambda spec: (get_entry(spec.model).runtime != "torch",
-                                           -_expected_cost(spec)))
+def longest_first(cells: list) -> list:
+    """The cells (CellSpec or ResolvedCell) in the order to start them: expected-longest
+    first, so that the last cell to finish is a short one and no worker idles behind a long
+    tail; runtime twins stay after every float cell (they reuse its weights once it has
+    finished)."""
+    def order(cell):
+        spec = getattr(cell, "spec", cell)
+        return get_entry(spec.model).runtime != "torch", -_expected_cost(spec)
+
+    return sorted(cells, key=order)
 
 
 def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[dict]:
     """Pretrain what the planned cells' models need (the ELMo biLM: once per language and
     biLM config, zoo.pretraining), before any cell trains; one row per model with a hook.
     A cached biLM makes this a file read."""
-    rows, loaded = [], {}
+    rows = []
     trainable = [s for s in cells if (e := get_entry(s.model)).kind == "neural"
                  and e.runtime == "torch"]
     for model in dict.fromkeys(spec.model for spec in trainable):
         spec = next(s for s in trainable if s.model == model)
-        if spec.dataset not in loaded:  # one read of each prepared dataset, not one a model
-            loaded[spec.dataset] = load_data(spec.dataset, mirror)
-        data = loaded[spec.dataset]
+        data = prepared(spec.dataset, mirror)
         start = time.perf_counter()
         metrics = pretrain_model(spec, data, tracking.state_dir() / "models",
                                  functools.partial(pretrain_corpus, mirror=mirror))
@@ -189,76 +191,78 @@ def data_cache_dir() -> Path:
     return Path(override).resolve() if override else tracking.state_dir() / "data"
 
 
+_prepared: dict[tuple[str, str | None, str], object] = {}  # see `prepared`
+_prepared_lock = threading.Lock()
+
+
 def load_data(name: str, mirror: str | None = None, refresh: bool = False):
-    return prepare_dataset(name, cache_dir=data_cache_dir(),
+    """Prepare the dataset (a read of the prepared cache when it is there) and remember it
+    for `prepared`: the sweep's prepare step calls this once per dataset."""
+    data = prepare_dataset(name, cache_dir=data_cache_dir(),
                            mirror=Path(mirror) if mirror else None, refresh=refresh)
+    with _prepared_lock:
+        _prepared[(name, mirror, str(data_cache_dir()))] = data
+    return data
+
+
+def prepared(name: str, mirror: str | None = None):
+    """The dataset as this process last prepared it, else prepared now. The train and
+    measure steps of every cell use this, so a dataset is parsed once per sweep, not three
+    times per cell (issue 12); a sweep's prepare step re-reads it, so a changed user file
+    is seen by the next sweep in the same process."""
+    with _prepared_lock:
+        data = _prepared.get((name, mirror, str(data_cache_dir())))
+    return data if data is not None else load_data(name, mirror)
+
+
+def resolve_cells(cells: list[CellSpec], mirror: str | None = None) -> list[ResolvedCell]:
+    """Each planned cell resolved once (config, data fingerprint, cache key), after its
+    dataset is prepared; every later step takes these and recomputes nothing."""
+    return [resolve_cell(spec, prepared(spec.dataset, mirror).fingerprint) for spec in cells]
 
 
 @functools.lru_cache(maxsize=4)
 def pretrain_corpus(language: str, mirror: str | None = None) -> PretrainCorpus:
     """The language's pretraining corpus (zoo.pretraining), loaded once per process."""
-    return language_corpus(language, lambda name: load_data(name, mirror))
-
-
-def _cell_tags(spec: CellSpec, data, env: dict[str, str]) -> dict[str, object]:
-    entry = get_entry(spec.model)
-    return {
-        "model": spec.model, "family": entry.family, "task": spec.task,
-        "runtime": entry.runtime, "base_model": entry.base or "",
-        "model_kind": entry.kind, "zoo.floor": str(entry.floor).lower(),
-        "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
-        "profile": spec.profile, "data_fingerprint": data.fingerprint,
-        "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
-        "config_hash": config_hash(resolve_train_config(spec)),
-        "env_id": environment_id(env), "worker_host": socket.gethostname(),
-        "worker_pid": os.getpid(), **env,
-    }
+    return language_corpus(language, lambda name: prepared(name, mirror))
 
 
 def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
 
 
-def run_training_cell(spec: CellSpec, exp_id: str, parent_id: str | None, *,
+def run_training_cell(cell: ResolvedCell, exp_id: str, parent_id: str | None, *,
                       mirror: str | None = None, refresh: bool = False,
                       on_epoch=None) -> CellOutcome:
     """Train + evaluate one cell and log it; skips cells that already finished."""
-    start = time.perf_counter()
-    data = load_data(spec.dataset, mirror)
-    key = cell_key(spec, data.fingerprint)
+    start, spec, key = time.perf_counter(), cell.spec, cell.key
     if not refresh and (done := tracking.finished_cell_run(exp_id, key)):
         return CellOutcome(spec, key, "cached", run_id=done)
     run_id, model_dir = tracking.resumable_cell_run(exp_id, key)
     if run_id and not refresh:
         return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=model_dir)
-    env = environment()
-    corpus = functools.partial(pretrain_corpus, mirror=mirror)
     with contextlib.ExitStack() as slot:
         # A worker slot from before the run starts until training ends: a queued cell has no
         # RUNNING run yet (a RUNNING run without a stage is training), and the next cell
         # trains while this one is logged.
         slot.enter_context(workers.training_slot())
         run_id = tracking.start_cell_run(
-            exp_id, parent_id, spec.label, key, _cell_tags(spec, data, env),
-            {"model": spec.model, **{f"train.{k}": v for k, v in
-                                     vars(resolve_train_config(spec)).items()}})
+            exp_id, parent_id, spec.label, key,
+            tracking.cell_tags(cell, cell.data_fingerprint, environment()),
+            tracking.cell_params(cell))
         try:
             began = time.time()
-            cell = _train_with_oom_retry(spec, data, run_id, mirror, on_epoch, corpus)
+            trained = _train_with_oom_retry(cell, run_id, mirror, on_epoch)
             slot.close()
-            _log_trained(run_id, cell, (began, time.time()))
+            tracking.log_trained_cell(run_id, trained, (began, time.time()))
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.error("cell %s failed: %s\n%s", spec.label, error, traceback.format_exc())
             tracking.fail_cell_run(run_id, error)
             return CellOutcome(spec, key, "failed", run_id=run_id, error=error,
                                seconds=time.perf_counter() - start)
-    return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=cell.model_dir,
-                       seconds=time.perf_counter() - start, summary=_summary(cell))
-
-
-def _utc(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+    return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=trained.model_dir,
+                       seconds=time.perf_counter() - start, summary=_summary(trained))
 
 
 def _summary(cell) -> str:
@@ -270,62 +274,20 @@ def _summary(cell) -> str:
             f"{cell.stop_reason or 'unknown stop'}")
 
 
-def _train_with_oom_retry(spec: CellSpec, data, run_id: str, mirror: str | None, on_epoch,
-                          corpus):
+def _train_with_oom_retry(cell: ResolvedCell, run_id: str, mirror: str | None, on_epoch):
     work_dir = tracking.state_dir() / "models"
     try:
-        return workers.train_cell(spec, data, work_dir, mirror=mirror, on_epoch=on_epoch,
-                                  corpus=corpus)
+        return workers.train_cell(cell, work_dir, mirror=mirror, on_epoch=on_epoch)
     except Exception as exc:  # out of memory: halve the batch and retry once
         if not _is_oom(exc):
             raise
-        batch = resolve_train_config(spec).batch_size
+        batch = cell.config.batch_size
+        spec = cell.spec
         retry = replace(spec, overrides=tuple(sorted(
             {**dict(spec.overrides), "batch_size": max(1, batch // 2)}.items())))
         tracking.log_tags(run_id, {"zoo.oom_retry": f"batch_size {batch} -> {batch // 2}"})
-        return workers.train_cell(retry, data, work_dir, mirror=mirror, on_epoch=on_epoch,
-                                  corpus=corpus)
-
-
-def _log_trained(run_id: str, cell, span: tuple[float, float]) -> None:
-    """`span`: when training began and ended (the run stays open until its latency is
-    measured, so the MLflow UI's run duration is not the cell's cost; these are)."""
-    metrics = {f"test/{k}": v for k, v in cell.test.items()}
-    metrics.update({f"dev/{k}": v for k, v in cell.dev.items()})
-    # One column that compares across tasks in the MLflow UI (the `primary_metric` tag says
-    # which metric it is: accuracy, f1 or bleu).
-    primary = PRIMARY_METRIC[cell.spec.task]
-    metrics.update({f"{split}/primary": scores[primary]
-                    for split, scores in (("test", cell.test), ("dev", cell.dev))
-                    if primary in scores})
-    metrics.update({"size/params": cell.params, "size/bytes": cell.size_bytes,
-                    "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
-                    "train/wall_seconds": span[1] - span[0],  # with data loading in the worker
-                    "train/examples": cell.n_train, "train/fraction": cell.train_fraction,
-                    "train/epochs_run": len(cell.epochs)})
-    metrics.update(cell.extra_metrics)
-    tracking.log_metrics(run_id, metrics)
-    if cell.test_stats:  # per-example stats for the report's paired bootstrap (optional)
-        try:
-            tracking.log_example_stats(run_id, cell.spec.task, cell.test_stats)
-        except Exception as exc:  # noqa: BLE001  the report falls back to CI overlap
-            log.warning("per-example stats of %s not logged: %s", cell.spec.label, exc)
-    for name, values in cell.curves.items():
-        tracking.log_curve(run_id, name, values)
-    tracking.log_curve(run_id, "curve/train_loss", [e["train_loss"] for e in cell.epochs])
-    tracking.log_curve(run_id, "curve/dev_score", [e["dev_score"] for e in cell.epochs])
-    tracking.log_tags(run_id, {
-        tracking.STAGE: "trained", "zoo.model_dir": cell.model_dir,
-        "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
-        "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
-        "train_pid": cell.train_pid,  # worker_pid is the flow's process; this, the trainer's
-        "train_began": _utc(span[0]), "train_ended": _utc(span[1]),
-        # Logged on the cell's own run, which a resume reuses (finished_cell_run /
-        # resumable_cell_run return it), so these tags survive a resumed sweep.
-        "zoo.stop_reason": cell.stop_reason or "unknown",
-        "zoo.converged": "true" if cell.converged else "false",
-        **{f"note.{k}": v for k, v in cell.notes.items()},
-        **{f"model.{k}": v for k, v in cell.model_description.items()}})
+        return workers.train_cell(resolve_cell(retry, cell.data_fingerprint), work_dir,
+                                  mirror=mirror, on_epoch=on_epoch)
 
 
 def run_measure_cell(outcome: CellOutcome, *, mirror: str | None = None,
@@ -334,7 +296,7 @@ def run_measure_cell(outcome: CellOutcome, *, mirror: str | None = None,
     if outcome.status != "trained":
         return outcome
     try:
-        data = load_data(outcome.spec.dataset, mirror)
+        data = prepared(outcome.spec.dataset, mirror)
         metrics = measure_cell(Path(outcome.model_dir), data, threads=threads,
                                latency_calls=latency_calls)
         tracking.log_metrics(outcome.run_id, metrics)

@@ -39,7 +39,7 @@ from zoo.measure import (
 )
 from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.pretraining import PRETRAIN_SEED, PretrainCorpus
-from zoo.registry import DataInfo, check_supports, create_model
+from zoo.models import DataInfo, check_supports, create_model
 from zoo.train import EpochLog, seed_everything, train_model
 
 PROTOCOL = "select=dev;report=test;test_read_once"
@@ -68,14 +68,52 @@ def resolve_train_config(spec: CellSpec) -> TrainConfig:
     return apply_overrides(cfg, dict(spec.overrides))
 
 
-def cell_key(spec: CellSpec, data_fingerprint: str, code_version: str | None = None) -> str:
-    """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
+def _key(spec: CellSpec, cfg: TrainConfig, data_fingerprint: str,
+         code_version: str | None) -> str:
     parts = [data_fingerprint, spec.model, str(spec.train_size), str(spec.seed),
-             config_hash(resolve_train_config(spec)), code_version or git_sha()]
+             config_hash(cfg), code_version or git_sha()]
     device = pick_device()
     if device.type != "cpu":  # a GPU run is a different result; CPU keys stay as they were
         parts.append(device.type)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def cell_key(spec: CellSpec, data_fingerprint: str, code_version: str | None = None) -> str:
+    """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
+    return _key(spec, resolve_train_config(spec), data_fingerprint, code_version)
+
+
+@dataclass(frozen=True)
+class ResolvedCell:
+    """A CellSpec resolved once, when its dataset is prepared: every later step (training in
+    a worker, logging, measuring) takes this and recomputes nothing.
+
+    `base_key`: for a runtime twin (ONNX float / int8), the cache key of its float base,
+    whose weights it reuses when the base has finished training in this sweep.
+    """
+
+    spec: CellSpec
+    config: TrainConfig
+    data_fingerprint: str
+    key: str
+    base_key: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.spec.label
+
+
+def resolve_cell(spec: CellSpec, data_fingerprint: str,
+                 code_version: str | None = None) -> ResolvedCell:
+    entry = check_supports(spec.model, spec.task)
+    cfg = resolve_train_config(spec)
+    code = code_version or git_sha()
+    base_key = None
+    if entry.runtime != "torch" and entry.base:
+        base = dataclasses.replace(spec, model=entry.base)
+        base_key = _key(base, resolve_train_config(base), data_fingerprint, code)
+    return ResolvedCell(spec, cfg, data_fingerprint, _key(spec, cfg, data_fingerprint, code),
+                        base_key)
 
 
 @dataclass
@@ -206,36 +244,16 @@ def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
     return metrics
 
 
-def _base_weights(spec: CellSpec, entry, data: PreparedDataset, work_dir: Path) -> Path | None:
-    if entry.runtime == "torch" or not entry.base:
+def _base_weights(cell: ResolvedCell, work_dir: Path) -> Path | None:
+    """The float base's weights of a runtime twin, when the base has finished training."""
+    if cell.base_key is None:
         return None
-    base_spec = CellSpec(spec.task, spec.dataset, entry.base, spec.train_size, spec.seed,
-                         spec.profile, spec.overrides)
-    weights = work_dir / cell_key(base_spec, data.fingerprint) / "model.pt"
+    weights = work_dir / cell.base_key / "model.pt"
     return weights if weights.is_file() else None
 
 
-def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
-               on_epoch=None, corpus: Callable[[str], PretrainCorpus] | None = None,
-               ) -> TrainedCell:
-    """Train on the subset, select on dev, then read test exactly once.
-
-    `corpus(language)` gives the pretraining text of a model with a pretrain hook (the
-    benchmark passes zoo.pretraining.language_corpus); None: the dataset's own train split.
-
-    Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`
-    attribute (set from the config) and `describe() -> dict` (logged as params).
-    """
-    entry = check_supports(spec.model, spec.task)
-    cfg = resolve_train_config(spec)
-    train = train_subset(data.splits["train"], spec.train_size, spec.seed)
-    dev, test = data.splits["dev"], data.splits["test"]
-    # Model selection and the logged dev metrics use the same examples: all of dev unless the
-    # profile set dev_limit to keep smoke runs fast, then a stratified sample fixed per
-    # dataset (never a prefix: a dev file in source order may hold one label first).
-    # Test is always read whole.
-    dev_used = dev_subset(dev, cfg.dev_limit, spec.task, data.fingerprint)
-    info = _data_info(spec, data, train, cfg)
+def _new_model(spec: CellSpec, info: DataInfo, cfg: TrainConfig):
+    """The untrained model, placed on its device; returns (model, device)."""
     seed_everything(spec.seed)
     model = create_model(spec.model, info)
     device = torch.device("cpu")  # classical models (scikit-learn, CRFsuite) run on the CPU
@@ -246,74 +264,122 @@ def train_cell(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         model.to(device)
     if hasattr(model, "label_smoothing"):
         model.label_smoothing = cfg.label_smoothing
+    return model, device
+
+
+@dataclass
+class _Fit:
+    """What fitting a model left: its collator (None for classical models), why it stopped
+    (the training record), extra metrics and the per-epoch log."""
+
+    collator: object | None
+    record: dict
+    extra: dict[str, float] = field(default_factory=dict)
+    epochs: list[EpochLog] = field(default_factory=list)
+
+
+FITTED = {"stop_reason": "fitted", "converged": True, "best_epoch": 0, "epochs_run": 0,
+          "still_improving": False}  # classical models: fitted once, nothing to stop
+
+
+def _fit(cell: ResolvedCell, model, info: DataInfo, train, dev, dev_used, work_dir: Path,
+         device, on_epoch) -> _Fit:
+    """Reuse a twin's base weights, fit a classical model, or train a neural one."""
+    spec, cfg = cell.spec, cell.config
+    base_weights = _base_weights(cell, work_dir)
+    if base_weights is not None:
+        # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse
+        # its weights (same data, config and seed give the same model), convert only.
+        model.load_state_dict(torch.load(base_weights, weights_only=True, map_location=device))
+        return _Fit(collator_for(model, info, cfg.max_len),
+                    read_training_record(base_weights.parent),
+                    {"train/reused_base_weights": 1.0})
+    if check_supports(spec.model, spec.task).kind == "classical":
+        model.fit(train, dev)
+        return _Fit(None, dict(FITTED))
+    collator = collator_for(model, info, cfg.max_len)
+    predictor = make_predictor(model, collator)
     primary = PRIMARY_METRIC[spec.task]
-    epochs: list[EpochLog] = []
-    record = {"stop_reason": "fitted", "converged": True, "best_epoch": 0, "epochs_run": 0,
-              "still_improving": False}  # classical models: fitted once, nothing to stop
+
+    def dev_score(m) -> float:
+        with selection_decoding(m):
+            return evaluate(spec.task, dev_used, predictor(dev_used), ci=False).values[primary]
+
+    result = train_model(model, collator, train, cfg, seed=spec.seed, dev_score=dev_score,
+                         on_epoch=on_epoch, score_scale=METRIC_SCALE.get(primary, 1.0))
+    record = {"stop_reason": result.stop_reason, "converged": result.converged,
+              "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+              "still_improving": result.still_improving}
+    return _Fit(collator, record, {"train/hit_time_budget": float(result.hit_time_budget),
+                                   "train/amp": float(result.amp),
+                                   "train/best_epoch": float(result.best_epoch)},
+                result.epochs)
+
+
+def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: Path,
+               on_epoch=None, corpus: Callable[[str], PretrainCorpus] | None = None,
+               ) -> TrainedCell:
+    """Train on the subset, select on dev, then read test exactly once.
+
+    `cell`: resolved by the benchmark (zoo.bench.resolve_cells); a bare CellSpec (tests,
+    scripts) is resolved here. `corpus(language)` gives the pretraining text of a model with
+    a pretrain hook (the benchmark passes zoo.pretraining.language_corpus); None: the
+    dataset's own train split.
+
+    Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`
+    attribute (set from the config) and `describe() -> dict` (logged as params).
+    """
+    if isinstance(cell, CellSpec):
+        cell = resolve_cell(cell, data.fingerprint)
+    spec, cfg = cell.spec, cell.config
+    train = train_subset(data.splits["train"], spec.train_size, spec.seed)
+    dev, test = data.splits["dev"], data.splits["test"]
+    # Model selection and the logged dev metrics use the same examples: all of dev unless the
+    # profile set dev_limit to keep smoke runs fast, then a stratified sample fixed per
+    # dataset (never a prefix: a dev file in source order may hold one label first).
+    # Test is always read whole.
+    dev_used = dev_subset(dev, cfg.dev_limit, spec.task, data.fingerprint)
+    info = _data_info(spec, data, train, cfg)
+    model, device = _new_model(spec, info, cfg)
     with PeakRss() as rss:
         start = time.perf_counter()
         extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds,
                                   corpus)
-        base_weights = _base_weights(spec, entry, data, work_dir)
-        if base_weights is not None:
-            # A runtime twin (ONNX float / int8) of a float model trained in this sweep: reuse
-            # its weights (same data, config and seed give the same model), convert only.
-            model.load_state_dict(torch.load(base_weights, weights_only=True,
-                                             map_location=device))
-            collator = collator_for(model, info, cfg.max_len)
-            extra = {**extra, "train/reused_base_weights": 1.0}
-            record = read_training_record(base_weights.parent)
-        elif entry.kind == "classical":
-            collator = None
-            model.fit(train, dev)
-        else:
-            collator = collator_for(model, info, cfg.max_len)
-            predictor = make_predictor(model, collator)
-            def dev_score(m) -> float:
-                with selection_decoding(m):
-                    return evaluate(spec.task, dev_used, predictor(dev_used),
-                                    ci=False).values[primary]
-
-            result = train_model(
-                model, collator, train, cfg, seed=spec.seed, dev_score=dev_score,
-                on_epoch=on_epoch, score_scale=METRIC_SCALE.get(primary, 1.0))
-            epochs = result.epochs
-            record = {"stop_reason": result.stop_reason, "converged": result.converged,
-                      "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-                      "still_improving": result.still_improving}
-            extra = {**extra, "train/hit_time_budget": float(result.hit_time_budget),
-                     "train/amp": float(result.amp),
-                     "train/best_epoch": float(result.best_epoch)}
+        fit = _fit(cell, model, info, train, dev, dev_used, work_dir, device, on_epoch)
         train_seconds = time.perf_counter() - start
-    key = cell_key(spec, data.fingerprint)
-    model_dir = work_dir / key
-    weights = save_model(model_dir, spec.model, model, collator, info)
-    write_training_record(model_dir, record)
-    if collator is not None:
-        extra = {**extra, "train/truncated_sentences":
-                 float(sum(collator.truncates(ex) for ex in train))}
+    model_dir = work_dir / cell.key
+    weights = save_model(model_dir, spec.model, model, fit.collator, info)
+    write_training_record(model_dir, fit.record)
+    extra = {**extra, **fit.extra}
+    if fit.collator is not None:
+        extra["train/truncated_sentences"] = float(sum(fit.collator.truncates(ex)
+                                                       for ex in train))
     # Runtime variants are evaluated through the runtime they will be served with.
-    predictor = (make_predictor(model, collator) if entry.runtime == "torch"
+    served_eager = check_supports(spec.model, spec.task).runtime == "torch"
+    predictor = (make_predictor(model, fit.collator) if served_eager
                  else load_predictor(model_dir)[0])
     dev_metrics = evaluate(spec.task, dev_used, predictor(dev_used))
     test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
     describe = getattr(model, "describe", None)
     return TrainedCell(
-        spec=spec, key=key, model_dir=str(model_dir), n_train=len(train),
+        spec=spec, key=cell.key, model_dir=str(model_dir), n_train=len(train),
         train_fraction=len(train) / len(data.splits["train"]), config=asdict(cfg),
         dev=dev_metrics.values, test=test_metrics.values,
-        notes={**test_metrics.notes}, epochs=[asdict(e) for e in epochs],
+        notes={**test_metrics.notes}, epochs=[asdict(e) for e in fit.epochs],
         train_seconds=train_seconds, peak_rss_mb=rss.peak_mb,
         params=count_params(model), size_bytes=file_size(weights),
-        extra_metrics={**extra, "dev/examples": float(len(dev_used)),
-                       **subset_counts(dev_used, spec.task),
-                       "test/examples": float(len(test)),
-                       "train/converged": float(bool(record["converged"])),
-                       "train/epochs_run": float(record["epochs_run"]),
-                       "train/still_improving": float(bool(record["still_improving"]))},
+        extra_metrics={**extra, **_count_metrics(fit.record, dev_used, test, spec.task)},
         curves=curves, model_description=describe() if describe else {},
         test_stats=test_metrics.stats, device=str(device), train_pid=os.getpid(),
-        stop_reason=str(record["stop_reason"]), converged=bool(record["converged"]))
+        stop_reason=str(fit.record["stop_reason"]), converged=bool(fit.record["converged"]))
+
+
+def _count_metrics(record: dict, dev_used, test, task: str) -> dict[str, float]:
+    return {"dev/examples": float(len(dev_used)), **subset_counts(dev_used, task),
+            "test/examples": float(len(test)),
+            "train/converged": float(bool(record["converged"])),
+            "train/epochs_run": float(record["epochs_run"]),
+            "train/still_improving": float(bool(record["still_improving"]))}
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,

@@ -9,7 +9,7 @@ set their speed.
 
 Only training moves: the parent keeps the MLflow logging, the cache checks and the
 latency measurements (serial, nothing beside them). A worker loads each prepared dataset
-once (memoized per process) and sends per-epoch progress back on a queue. Without an open
+once per process (zoo.bench.prepared) and sends per-epoch progress back on a queue. Without an open
 pool (`cell_pool`), `train_cell` trains in the calling process, as tests and Dask workers do.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from zoo.cells import CellSpec, TrainedCell
+from zoo.cells import CellSpec, ResolvedCell, TrainedCell
 from zoo.cells import train_cell as train_cell_here
 
 _pool: _Pool | None = None  # the open pool, see cell_pool
@@ -53,20 +53,13 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-@functools.lru_cache(maxsize=8)
-def _dataset(name: str, mirror: str | None):
-    from zoo.bench import load_data
+def _train_in_worker(cell: ResolvedCell, mirror: str | None, work_dir: str) -> TrainedCell:
+    from zoo.bench import prepared, pretrain_corpus
 
-    return load_data(name, mirror)
-
-
-def _train_in_worker(spec: CellSpec, mirror: str | None, work_dir: str) -> TrainedCell:
-    from zoo.bench import pretrain_corpus
-
-    data = _dataset(spec.dataset, mirror)
+    data = prepared(cell.spec.dataset, mirror)  # parsed once per worker process
     return train_cell_here(
-        spec, data, Path(work_dir),
-        on_epoch=lambda log: _progress.put((spec.label, log)),
+        cell, data, Path(work_dir),
+        on_epoch=lambda log: _progress.put((cell.label, log)),
         corpus=functools.partial(pretrain_corpus, mirror=mirror))
 
 
@@ -142,19 +135,23 @@ def pool_open() -> bool:
     return _pool is not None
 
 
-def train_cell(spec: CellSpec, data, work_dir: Path, *, mirror: str | None,
-               on_epoch=None, corpus=None) -> TrainedCell:
-    """`zoo.cells.train_cell`, in a worker process when a pool is open."""
+def train_cell(cell: ResolvedCell, work_dir: Path, *, mirror: str | None,
+               on_epoch=None) -> TrainedCell:
+    """`zoo.cells.train_cell`, in a worker process when a pool is open, else here."""
     pool = _pool
     if pool is None:
-        return train_cell_here(spec, data, work_dir, on_epoch=on_epoch, corpus=corpus)
+        from zoo.bench import prepared, pretrain_corpus
+
+        return train_cell_here(cell, prepared(cell.spec.dataset, mirror), work_dir,
+                               on_epoch=on_epoch,
+                               corpus=functools.partial(pretrain_corpus, mirror=mirror))
     if on_epoch is not None:
-        _listeners[spec.label] = on_epoch
+        _listeners[cell.label] = on_epoch
     try:
-        return _result(pool, f"training {spec.label}", "the cell is marked failed, a rerun "
-                       "retries it", _train_in_worker, spec, mirror, str(work_dir))
+        return _result(pool, f"training {cell.label}", "the cell is marked failed, a rerun "
+                       "retries it", _train_in_worker, cell, mirror, str(work_dir))
     finally:
-        _listeners.pop(spec.label, None)
+        _listeners.pop(cell.label, None)
 
 
 def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:

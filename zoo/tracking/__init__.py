@@ -1,0 +1,68 @@
+"""MLflow, the single source of truth for results. The only package that imports mlflow.
+
+Schema: one experiment per benchmark (default "nlp-zoo"); a parent run per benchmark
+invocation; one child run per cell (task, dataset, model, size, seed) tagged with
+`zoo.cell_key`. A cell's run stays RUNNING from training until its latency is measured;
+re-running the flow skips cells with a FINISHED run of the same key.
+
+Modules: `store` (where the store is, creating it under a lock, experiments), `runs`
+(parent and cell runs), `cells` (what a cell run records), `stats` (per-example test
+statistics), `ui` (links into the MLflow UI, model registry versions). Callers use the
+names re-exported here (`from zoo import tracking; tracking.start_cell_run(...)`).
+"""
+from zoo.tracking.cells import cell_params, cell_tags, log_trained_cell
+from zoo.tracking.runs import (
+    _log,  # noqa: F401  (tests/reports/factory.py writes raw runs)
+    cell_runs,
+    close_dead_parents,
+    fail_cell_run,
+    finish_parent_run,
+    finish_run,
+    finished_cell_run,
+    load_parent_runs,
+    load_runs,
+    log_curve,
+    log_metrics,
+    log_tags,
+    resumable_cell_run,
+    start_cell_run,
+    start_parent_run,
+)
+from zoo.tracking.stats import load_example_stats, log_example_stats
+from zoo.tracking.store import (
+    CELL_KEY,
+    DEFAULT_EXPERIMENT,
+    ERROR,
+    EXPERIMENT_KIND,
+    KIND,
+    PARENT,
+    STAGE,
+    check_existing_experiment,
+    check_reachable,
+    client,
+    experiment_id,
+    find_experiment_id,
+    local_store,
+    state_dir,
+    tracking_uri,
+)
+from zoo.tracking.ui import (
+    UI_HOST,
+    UI_PORT,
+    model_version_url,
+    register_model_version,
+    run_url,
+    set_model_aliases,
+    ui_base_url,
+)
+
+__all__ = [
+    "CELL_KEY", "DEFAULT_EXPERIMENT", "ERROR", "EXPERIMENT_KIND", "KIND", "PARENT", "STAGE",
+    "UI_HOST", "UI_PORT", "cell_params", "cell_runs", "cell_tags", "check_existing_experiment",
+    "check_reachable", "client", "close_dead_parents", "experiment_id", "fail_cell_run",
+    "find_experiment_id", "finish_parent_run", "finish_run", "finished_cell_run",
+    "load_example_stats", "load_parent_runs", "load_runs", "local_store", "log_curve",
+    "log_example_stats", "log_metrics", "log_tags", "log_trained_cell", "model_version_url",
+    "register_model_version", "resumable_cell_run", "run_url", "set_model_aliases",
+    "start_cell_run", "start_parent_run", "state_dir", "tracking_uri", "ui_base_url",
+]

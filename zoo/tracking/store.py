@@ -1,0 +1,123 @@
+"""The MLflow tracking store: where it is, creating it safely, its experiments."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from zoo.errors import ZooError
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+DEFAULT_EXPERIMENT = "nlp-zoo"
+CELL_KEY = "zoo.cell_key"
+STAGE = "zoo.stage"  # trained | measured
+KIND = "zoo.kind"  # benchmark (parent) | cell (child)
+ERROR = "zoo.error"
+PARENT = "mlflow.parentRunId"
+
+
+def state_dir() -> Path:
+    """Project-local working state (MLflow store, data cache, models); ZOO_HOME overrides."""
+    return Path(os.environ.get("ZOO_HOME", Path.cwd() / ".zoo")).resolve()
+
+
+def local_store() -> Path:
+    """The default SQLite store (used when MLFLOW_TRACKING_URI is unset)."""
+    return state_dir() / "mlflow.db"
+
+
+def tracking_uri() -> str:
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    state_dir().mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{local_store()}"
+
+
+_ready_stores: set[str] = set()  # local stores this process has created or found created
+
+
+def client(uri: str | None = None):
+    from mlflow import MlflowClient
+
+    uri = uri or tracking_uri()
+    if uri.startswith("sqlite:///") and uri not in _ready_stores:
+        _create_local_store(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def _create_local_store(uri: str) -> None:
+    """Create (or migrate) a SQLite store under a file lock. MLflow creates the tables on the
+    first call of each process, unguarded: two processes on a fresh store (a sweep and the
+    `zoo report`, `zoo ui` or test polling it) failed with "duplicate column name" or "table
+    already exists", 4 of 4 in a measured race (issue 14)."""
+    import logging
+
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    db = Path(uri.removeprefix("sqlite:///"))
+    db_log = logging.getLogger("mlflow.store.db.utils")
+    level = db_log.level
+    db_log.setLevel(logging.WARNING)  # "Creating initial MLflow database tables..." is noise
+    try:
+        with FileLock(db.with_name(db.name + ".init.lock"), thread_local=False):
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)
+    finally:
+        db_log.setLevel(level)
+    _ready_stores.add(uri)
+
+
+def check_reachable(uri: str | None = None) -> None:
+    """Fail early with one line when the tracking store cannot be reached. The client's
+    retries apply (a scheduled flow rides out a brief restart); `zoo bench` probes a named
+    server in seconds before it starts a flow (zoo.servers)."""
+    uri = uri or tracking_uri()
+    try:
+        client(uri).search_experiments(max_results=1)
+    except Exception as exc:  # mlflow raises many kinds; all mean the same to the user
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ZooError(f"MLflow tracking store {uri} is unreachable ({first}); start it or "
+                       "set MLFLOW_TRACKING_URI to a reachable store") from None
+
+
+def check_existing_experiment(name: str) -> None:
+    """For readers (`zoo report`): the store and the experiment must exist already, so a
+    typo or a wrong ZOO_HOME fails with one line instead of writing an empty report (and
+    creating an empty store)."""
+    from zoo.servers import check_mlflow_server
+
+    check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not local_store().is_file():
+        raise ZooError(f"no MLflow store at {local_store()}: run `zoo bench` first, or point "
+                       "ZOO_HOME (or MLFLOW_TRACKING_URI) at the store")
+    check_reachable()
+    if client().get_experiment_by_name(name) is None:
+        names = sorted(e.name for e in client().search_experiments())
+        raise ZooError(f"no experiment {name!r} in {tracking_uri()}; it has: "
+                       f"{', '.join(names) or 'none'} (pick one with --experiment)")
+
+
+# The MLflow 3 UI opens an experiment without this tag on its GenAI traces overview ("No
+# data available"), not on the runs table.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+
+
+def experiment_id(name: str = DEFAULT_EXPERIMENT) -> str:
+    c = client()
+    exp = c.get_experiment_by_name(name)
+    if exp is None:
+        artifacts = None
+        if tracking_uri().startswith("sqlite:"):
+            artifacts = (state_dir() / "mlartifacts").as_uri()
+        return c.create_experiment(name, artifact_location=artifacts,
+                                   tags=dict([EXPERIMENT_KIND]))
+    if EXPERIMENT_KIND[0] not in exp.tags:  # made before the zoo set it
+        c.set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
+    return exp.experiment_id
+
+
+def find_experiment_id(name: str = DEFAULT_EXPERIMENT) -> str | None:
+    """The experiment's id, or None; unlike `experiment_id` it never creates one."""
+    exp = client().get_experiment_by_name(name)
+    return exp.experiment_id if exp is not None else None
