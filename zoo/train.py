@@ -172,6 +172,68 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
+@dataclass
+class _Loop:
+    """What every step of one training run shares: the optimizer, its schedule, the device
+    and mixed-precision choice, unknown-word replacement and the time budget."""
+
+    model: nn.Module
+    collator: Collator
+    cfg: TrainConfig
+    device: torch.device
+    use_amp: bool
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    singletons: torch.Tensor | None
+    unk_rng: torch.Generator
+    began: float
+
+    @classmethod
+    def start(cls, model: nn.Module, collator: Collator, train: Sequence[Example],
+              cfg: TrainConfig, seed: int) -> _Loop:
+        device = module_device(model)  # read once: the model does not move while it trains
+        optimizer = make_optimizer(model, cfg)
+        steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+        return cls(
+            model, collator, cfg, device,
+            # Mixed precision only on a GPU and only when asked: bfloat16 autocast needs no
+            # loss scaling; CPU training always runs in float32.
+            cfg.amp and device.type == "cuda", optimizer,
+            torch.optim.lr_scheduler.LambdaLR(optimizer,
+                                              lr_lambda(cfg, steps_per_epoch * cfg.epochs)),
+            singleton_ids(collator, train) if cfg.unk_replace > 0 else None,
+            torch.Generator().manual_seed(seed), time.perf_counter())
+
+    def out_of_time(self) -> bool:
+        limit = self.cfg.max_train_seconds
+        return bool(limit) and time.perf_counter() - self.began > limit
+
+    def epoch(self, train: Sequence[Example], rng: random.Random) -> tuple[float, bool]:
+        """One pass over shuffled, length-bucketed batches: (mean train loss, whether the
+        time budget ran out mid-epoch; the partial epoch is still scored)."""
+        cfg, model = self.cfg, self.model
+        model.train()
+        total, count = 0.0, 0
+        for chunk in plan_batches(train, cfg.batch_size, rng, cfg.bucket_pool):
+            if self.out_of_time():
+                return total / max(count, 1), True
+            batch = self.collator(chunk)
+            if self.singletons is not None:
+                batch.ids = replace_singletons(batch.ids, self.singletons, cfg.unk_replace,
+                                               self.unk_rng)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.use_amp):
+                loss = model.loss(batch.to(self.device))
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip_norm > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm, foreach=True)
+            self.optimizer.step()
+            self.scheduler.step()
+            total += float(loss.detach()) * len(chunk)
+            count += len(chunk)
+        return total / max(count, 1), False
+
+
 def train_model(
     model: nn.Module,
     collator: Collator,
@@ -193,45 +255,16 @@ def train_model(
     score_scale` in the metric's units (see `stop_summary`).
     """
     seed_everything(seed)
-    device = module_device(model)  # read once: the model does not move while it trains
-    # Mixed precision only on a GPU and only when asked: bfloat16 autocast needs no loss
-    # scaling; CPU training always runs in float32.
-    use_amp = cfg.amp and device.type == "cuda"
-    rng = random.Random(seed)
-    optimizer = make_optimizer(model, cfg)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lr_lambda(cfg, steps_per_epoch * cfg.epochs))
-    result = TrainResult(best_epoch=0, best_dev_score=-math.inf, amp=use_amp)
+    loop = _Loop.start(model, collator, train, cfg, seed)
+    result = TrainResult(best_epoch=0, best_dev_score=-math.inf, amp=loop.use_amp)
     best_state = copy.deepcopy(model.state_dict())
-    singletons = singleton_ids(collator, train) if cfg.unk_replace > 0 else None
-    unk_rng = torch.Generator().manual_seed(seed)
-    start = time.perf_counter()
+    rng = random.Random(seed)
     for epoch in range(1, cfg.epochs + 1):
         epoch_start = time.perf_counter()
-        model.train()
-        total, count = 0.0, 0
-        out_of_time = False
-        for chunk in plan_batches(train, cfg.batch_size, rng, cfg.bucket_pool):
-            if cfg.max_train_seconds and time.perf_counter() - start > cfg.max_train_seconds:
-                out_of_time = True  # stop mid-epoch; this partial epoch is still scored
-                break
-            batch = collator(chunk)
-            if singletons is not None:
-                batch.ids = replace_singletons(batch.ids, singletons, cfg.unk_replace, unk_rng)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                loss = model.loss(batch.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip_norm > 0:
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm, foreach=True)
-            optimizer.step()
-            scheduler.step()
-            total += float(loss.detach()) * len(chunk)
-            count += len(chunk)
+        mean_loss, out_of_time = loop.epoch(train, rng)
         model.eval()
         score = dev_score(model)
-        log = EpochLog(epoch, total / max(count, 1), score, time.perf_counter() - epoch_start)
+        log = EpochLog(epoch, mean_loss, score, time.perf_counter() - epoch_start)
         result.epochs.append(log)
         if on_epoch is not None:
             on_epoch(log)
@@ -241,8 +274,7 @@ def train_model(
         elif epoch - result.best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
             result.stop_reason = "early_stopped"
             break
-        if out_of_time or (cfg.max_train_seconds and
-                           time.perf_counter() - start > cfg.max_train_seconds):
+        if out_of_time or loop.out_of_time():
             result.stop_reason = "time_cap"
             break
     else:
@@ -252,5 +284,5 @@ def train_model(
         cfg.flat_tolerance * score_scale)
     model.load_state_dict(best_state)
     model.eval()
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - loop.began
     return result
