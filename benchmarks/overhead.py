@@ -6,7 +6,7 @@ Both start from a warm data cache and run one cell at a time with the same torch
 count (the flow's default runs cells side by side, which would hide its overhead). The
 ephemeral Prefect server start is reported separately by running a trivial flow first.
 Registering the recommended models in the MLflow registry is switched off in the flow arm
-(ZOO_REPORT_REGISTER=0): it is a product step, not orchestration; rendering is counted.
+(the flow's `register=False`): it is a product step, not orchestration; rendering is counted.
 
     .venv/bin/python benchmarks/overhead.py                 # small matrix
     .venv/bin/python benchmarks/overhead.py --profile quick # the README's main job
@@ -48,7 +48,6 @@ def main() -> None:
     args = parser.parse_args()
     full_profile = args.profile != "quick" or args.models == "profile"
     os.environ["ZOO_HOME"] = tempfile.mkdtemp(prefix="overhead-home-")
-    os.environ["ZOO_REPORT_REGISTER"] = "0"
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
     os.environ.setdefault("PREFECT_HOME", str(Path(os.environ["ZOO_HOME"]) / "prefect"))
     Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -73,7 +72,7 @@ def main() -> None:
     plain = run_plain(cells, args.latency_calls)
     t0 = time.perf_counter()
     result = benchmark(profile=args.profile, latency_calls=args.latency_calls, parallel=1,
-                       **matrix)
+                       register=False, **matrix)
     orchestrated = time.perf_counter() - t0
     print(f"cells: {len(cells)} ({result['counts']})")
     print(f"ephemeral Prefect server start (once per process): {server_start:.1f} s")

@@ -1,4 +1,5 @@
-"""The `report` flow: render the decision guide from MLflow (deployable on its own)."""
+"""The `report` flow: render the decision guide from MLflow (deployable on its own). It only
+reads; flows/register.py registers the recommended models."""
 from __future__ import annotations
 
 from prefect import flow

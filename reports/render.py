@@ -1,12 +1,13 @@
 """Render the decision guide from MLflow alone: index.html (main), report.md (same content
 for terminals and repositories) and summary.json (for Prefect artifacts and scripts).
+It only reads MLflow: registering the recommended models is `zoo register`
+(zoo.registration), which the benchmark flow runs after the report.
 
     render_report("nlp-zoo", ".zoo/report")  # -> Path(".zoo/report/index.html")
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -15,13 +16,13 @@ from reports import charts, fmt
 from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
 from reports.recommend import glance_label
-from reports.registry import Registration
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
 from reports.usable import markers
 from zoo import tracking
 from zoo.data.cache import write_bytes_atomic
+from zoo.registration import Registration, registry_state
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -80,12 +81,6 @@ def smoke_profiles() -> frozenset[str]:
     return frozenset(name for name, p in PROFILES.items() if p.smoke) | {"quick"}
 
 
-def _want_register(register: bool | None) -> bool:
-    if register is not None:
-        return register
-    return os.environ.get("ZOO_REPORT_REGISTER", "1").lower() not in ("0", "false", "no")
-
-
 def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, str | None]:
     """Everything the report shows, read from MLflow; also the experiment id."""
     runs = tracking.load_runs(experiment)
@@ -108,14 +103,11 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, 
 
 
 def render_report(experiment: str = tracking.DEFAULT_EXPERIMENT,
-                  out_dir: str | Path | None = None, *, register: bool | None = None) -> Path:
-    """Read the experiment from MLflow, register the recommended models (unless
-    `register=False` or ZOO_REPORT_REGISTER=0), write the report; returns index.html's path."""
-    from reports.registry import planned, register_recommended_models
-
-    report, exp_id = load_report(experiment)
-    registrations = (register_recommended_models(report, exp_id) if _want_register(register)
-                     else planned(report))
+                  out_dir: str | Path | None = None) -> Path:
+    """Read the experiment and what the registry holds for its picks from MLflow, write the
+    report; returns index.html's path. Writes nothing to MLflow."""
+    report, _exp_id = load_report(experiment)
+    registrations = registry_state(report)
     out = Path(out_dir) if out_dir else tracking.state_dir() / "report"
     html_path = out / "index.html"
     load_uri = report.tracking_uri

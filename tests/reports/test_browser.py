@@ -43,7 +43,7 @@ def report_file(rich_store, tmp_path_factory):
         mp.setenv("ZOO_HOME", str(rich_store))
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         mp.setenv("ZOO_MLFLOW_UI_URL", "http://127.0.0.1:5000")
-        return render_report("nlp-zoo", out, register=False)
+        return render_report("nlp-zoo", out)
 
 
 def artifacts_dir(tmp_path: Path) -> Path:

@@ -22,7 +22,7 @@ def rendered(rich_store, tmp_path_factory):
         mp.setenv("ZOO_HOME", str(rich_store))
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         mp.setenv("ZOO_MLFLOW_UI_URL", "http://mlflow.example:5000/")
-        path = render_report("nlp-zoo", out, register=False)
+        path = render_report("nlp-zoo", out)
     return path, path.read_text(), (out / "report.md").read_text(), \
         json.loads((out / "summary.json").read_text())
 
@@ -89,10 +89,10 @@ def test_markdown_escaping():
 
 
 def test_smoke_profile_and_empty_experiment(fresh_store, tmp_path):
-    empty = render_report("nothing-here", tmp_path / "empty", register=False).read_text()
+    empty = render_report("nothing-here", tmp_path / "empty").read_text()
     assert "No results yet" in empty
     log_runs([make_run("tfidf_logreg", profile="quick", env=ENV_A)], "smoke", profile="quick")
-    html = render_report("smoke", tmp_path / "smoke", register=False).read_text()
+    html = render_report("smoke", tmp_path / "smoke").read_text()
     assert 'id="smoke-warning"' in html and "Smoke-level numbers" in html
     assert "Only one training-set size" in html  # single size: no learning curves
     assert "Only one model with a quality value" in html
@@ -110,7 +110,7 @@ def test_a_local_store_links_runs_to_the_address_zoo_ui_serves(rich_store, tmp_p
     monkeypatch.setenv("ZOO_HOME", str(rich_store))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("ZOO_MLFLOW_UI_URL", raising=False)
-    html = render_report("nlp-zoo", tmp_path, register=False).read_text()
+    html = render_report("nlp-zoo", tmp_path).read_text()
     assert re.search(r'href="http://127\.0\.0\.1:5000/#/experiments/\d+/runs/[0-9a-f]{32}'
                      r'\?workflowType=machine_learning"',
                      html)
