@@ -250,10 +250,21 @@ def cmd_report(args) -> int:
 
     check_existing_experiment(args.experiment)  # before anything is written
 
-    path = render_report(experiment=args.experiment, out_dir=args.out,
-                         register=False if args.no_register else None)
+    path = render_report(experiment=args.experiment, out_dir=args.out)
     print(f"Report: {path}\nMarkdown: {path.with_name('report.md')}")
     return 0
+
+
+def cmd_register(args) -> int:
+    from zoo.registration import register_experiment
+
+    registrations = register_experiment(args.experiment)  # ZooError: no experiment, no runs
+    for r in registrations:
+        print(r.line)
+    if not registrations:
+        print(f"Nothing to register: {args.experiment!r} has no usable pick (converged and "
+              "above its floor) in its newest environment.")
+    return 1 if any(r.status == "failed" for r in registrations) else 0
 
 
 def ui_guide(uri: str, host: str, port: int, prefect_api: str | None) -> str:
@@ -347,9 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="render the decision guide from MLflow")
     r.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
     r.add_argument("--out", help="report folder (default .zoo/report)")
-    r.add_argument("--no-register", action="store_true",
-                   help="do not log/register the recommended models in the MLflow registry")
     r.set_defaults(func=cmd_report)
+    rg = sub.add_parser("register", help="register the report's picks in the MLflow Model "
+                        "Registry (one alias per scenario)")
+    rg.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
+    rg.set_defaults(func=cmd_register)
     u = sub.add_parser("ui", help="start the MLflow UI on loopback")
     u.add_argument("--host", default=UI_HOST)
     u.add_argument("--port", type=int, default=UI_PORT)
