@@ -1,7 +1,8 @@
 """Is model A better than model B on this test set? Paired bootstrap over test examples.
 
 Each cell run may log its per-example sufficient statistics (the arrays zoo/evaluate.py
-bootstraps its CIs from). Two models are compared by resampling test examples with
+bootstraps its CIs from); the scorers and the resampling are zoo/metrics.py's, the same
+engine and seed as the logged CIs. Two models are compared by resampling test examples with
 replacement, the *same* resample for both models and all their seeds; in each resample a
 model's score is the mean over its seeds. The two-sided p-value is twice the share of
 resamples on the losing side (Koehn 2004; Berg-Kirkpatrick et al. 2012). The test captures
@@ -12,76 +13,20 @@ conservative test) and says so.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from reports.runs import SCALE
+from zoo import metrics
 
 ALPHA = 0.05
-SAMPLES = 1000
-SEED = 20240611
+SAMPLES = metrics.SAMPLES
+SEED = metrics.SEED
+PREPARE = metrics.PREPARE  # metric -> stats (N, k) -> (features (N, m), scorer of their sums)
 TEST_NAME = "paired bootstrap over test examples"
 FALLBACK_NAME = "overlap of 95% bootstrap confidence intervals"
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
-
-
-# Each scorer takes summed features of shape (m,) or (R, m) and returns a float or (R,).
-Scorer = Callable[[np.ndarray], "float | np.ndarray"]
-
-
-def _accuracy(stats: np.ndarray) -> tuple[np.ndarray, Scorer]:
-    correct = (stats[:, 0] == stats[:, 1]).astype(np.int64)
-    return np.stack([correct, np.ones_like(correct)], axis=1), \
-        lambda s: _ratio(s[..., 0], s[..., 1])
-
-
-def _macro_f1(stats: np.ndarray) -> tuple[np.ndarray, Scorer]:
-    """Per-label (tp, predicted, gold) columns; macro-F1 over labels seen in gold or pred."""
-    labels = np.unique(stats[:, :2])
-    gold, pred = stats[:, 0:1], stats[:, 1:2]  # (N, 1)
-    is_gold, is_pred = gold == labels, pred == labels  # (N, L)
-    feats = np.concatenate([is_gold & is_pred, is_pred, is_gold], axis=1).astype(np.int64)
-    n = len(labels)
-
-    def score(s: np.ndarray):
-        tp, n_pred, n_gold = s[..., :n], s[..., n:2 * n], s[..., 2 * n:]
-        return _ratio(2 * tp, n_pred + n_gold).mean(axis=-1) if n else np.zeros(s.shape[:-1])
-
-    return feats, score
-
-
-def _span_f1(stats: np.ndarray) -> tuple[np.ndarray, Scorer]:
-    return stats.astype(np.int64), lambda s: _ratio(2 * s[..., 0], s[..., 1] + s[..., 2])
-
-
-def _sacrebleu(name: str):
-    def prepare(stats: np.ndarray) -> tuple[np.ndarray, Scorer]:
-        from sacrebleu.metrics import BLEU, CHRF
-
-        metric = BLEU() if name == "bleu" else CHRF()
-
-        def one(row: np.ndarray) -> float:
-            return float(metric._compute_score_from_stats([int(v) for v in np.rint(row)]).score)
-
-        def score(s: np.ndarray):
-            return one(s) if s.ndim == 1 else np.array([one(row) for row in s])
-
-        return stats.astype(np.int64), score
-
-    return prepare
-
-
-# metric -> stats (N, k) -> (features (N, m) summed over examples, score(summed features)).
-# Scores come out on the logged scale (fractions; BLEU / chrF 0-100) and are scaled to points.
-PREPARE = {"accuracy": _accuracy, "macro_f1": _macro_f1, "f1": _span_f1,
-           "bleu": _sacrebleu("bleu"), "chrf": _sacrebleu("chrf")}
 
 
 @dataclass(frozen=True)
@@ -104,18 +49,6 @@ class Resampled:
     boot: np.ndarray  # (samples,)
 
 
-@lru_cache(maxsize=4)
-def _weights(n: int, samples: int, seed: int) -> np.ndarray:
-    """(samples, n) resample counts: how often each example is drawn in each resample. The
-    same for every model of a test set, which is what makes the comparison paired."""
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(samples, n)) + n * np.arange(samples)[:, None]
-    # float64 so the product with the features runs in BLAS; sums of counts stay exact.
-    out = np.bincount(idx.ravel(), minlength=samples * n).reshape(samples, n).astype(float)
-    out.setflags(write=False)
-    return out
-
-
 def resample(arrays: Sequence[np.ndarray], metric: str, *, samples: int = SAMPLES,
              seed: int = SEED) -> Resampled | None:
     """Bootstrap distribution of the seed-mean score; None without usable statistics."""
@@ -123,12 +56,10 @@ def resample(arrays: Sequence[np.ndarray], metric: str, *, samples: int = SAMPLE
     if not arrays or len(lengths) != 1 or 0 in lengths or metric not in PREPARE:
         return None
     n = lengths.pop()
-    weights = _weights(n, samples, seed)
-    full, boot = [], []
-    for stats in arrays:
-        feats, score = PREPARE[metric](np.asarray(stats))
-        full.append(float(score(feats.sum(axis=0))))
-        boot.append(np.asarray(score(weights @ feats.astype(float)), dtype=float))  # (R,)
+    # zoo.metrics draws the same resamples (one seed) for every array of this test set.
+    runs = [metrics.bootstrap(metric, stats, samples=samples, seed=seed) for stats in arrays]
+    full = [f for f, _ in runs]
+    boot = [b for _, b in runs]  # each (R,)
     scale = SCALE.get(metric, 1.0)
     return Resampled(n, float(np.mean(full)) * scale, np.mean(boot, axis=0) * scale)
 
@@ -161,8 +92,7 @@ def bootstrap_ci(arrays: Sequence[np.ndarray], metric: str, *, samples: int = SA
     found = resample(arrays, metric, samples=samples, seed=seed)
     if found is None:
         return None
-    low, high = np.percentile(found.boot, [2.5, 97.5])
-    return float(low), float(high)
+    return metrics.percentile_ci(found.boot)
 
 
 def ci_overlap(ref_mean: float | None, ref_ci: tuple[float | None, float | None],
