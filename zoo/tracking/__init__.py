@@ -1,4 +1,5 @@
-"""MLflow, the single source of truth for results. The only package that imports mlflow.
+"""MLflow, the single source of truth for results: every run the benchmark writes goes
+through this package (zoo/registration.py writes the model registry; reports/ only reads).
 
 Schema: one experiment per benchmark (default "nlp-zoo"); a parent run per benchmark
 invocation; one child run per cell (task, dataset, model, size, seed) tagged with
@@ -52,7 +53,6 @@ from zoo.tracking.ui import (
     model_version_url,
     register_model_version,
     run_url,
-    set_model_aliases,
     ui_base_url,
 )
 
@@ -63,6 +63,6 @@ __all__ = [
     "find_experiment_id", "finish_parent_run", "finish_run", "finished_cell_run",
     "load_example_stats", "load_parent_runs", "load_runs", "local_store", "log_curve",
     "log_example_stats", "log_metrics", "log_tags", "log_trained_cell", "model_version_url",
-    "register_model_version", "resumable_cell_run", "run_url", "set_model_aliases",
+    "register_model_version", "resumable_cell_run", "run_url",
     "start_cell_run", "start_parent_run", "state_dir", "tracking_uri", "ui_base_url",
 ]

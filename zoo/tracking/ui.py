@@ -76,16 +76,3 @@ def register_model_version(model_dir: str | Path, name: str, *, source_run_id: s
     if description:
         c.update_registered_model(name, description=description)
     return str(version.version), False
-
-
-def set_model_aliases(name: str, aliases: Mapping[str, str],
-                      managed_prefixes: tuple[str, ...] = ("best-", "smallest-")) -> None:
-    """Point each alias at its version; remove managed aliases no longer recommended."""
-    c = client()
-    current = c.get_registered_model(name).aliases or {}
-    for alias in current:
-        if alias.startswith(managed_prefixes) and alias not in aliases:
-            c.delete_registered_model_alias(name, alias)
-    for alias, version in aliases.items():
-        if current.get(alias) != str(version):
-            c.set_registered_model_alias(name, alias, str(version))
