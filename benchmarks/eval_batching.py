@@ -33,7 +33,7 @@ def main() -> None:
     torch.set_num_threads(2)
     from zoo.bench import load_data
     from zoo.predictors import load_predictor
-    from zoo.registry import get_entry
+    from zoo.models import get_entry
 
     for folder in args.model_dirs:
         meta = json.loads((folder / "meta.json").read_text())

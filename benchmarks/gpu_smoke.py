@@ -13,7 +13,7 @@ says so, runs the same on the CPU and exits 0 (ZOO_DEVICE=cuda makes a missing G
 
 Needs only torch and numpy plus the zoo modules it imports, none of which import mlflow,
 prefect, seqeval, scikit-learn, psutil or onnx (it registers only the recurrent and seq2seq
-families instead of all of zoo.models, which would pull those in). The CRF head is
+families and looks them up in zoo.model_catalog, not all of zoo.models). The CRF head is
 allennlp-light's, so `allennlp_light` must be importable, and it imports ai2-tango. With
 `python -S` and nothing but torch (and its own requirements), numpy and these on the path it
 ran: allennlp-light, ai2-tango, base58, dill, PyYAML, rjsonnet, pytz, tqdm, rich, Pygments
@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 import traceback
-import types
 from pathlib import Path
 
 import torch
@@ -51,16 +50,11 @@ try:
     from zoo.errors import ConfigError
     from zoo.families import recurrent, seq2seq  # noqa: F401  registers the models used here
     from zoo.predictors import load_predictor, make_predictor, save_model
-    from zoo.registry import DataInfo, create_model
+    from zoo.model_catalog import DataInfo, create_model
     from zoo.train import seed_everything, train_model
 except ModuleNotFoundError as exc:
     sys.exit(f"gpu_smoke: cannot import the zoo ({exc}); it needs torch, numpy and "
              "allennlp-light (pip install allennlp-light)")
-
-# The registry imports zoo.models (every family: the scikit-learn / CRFsuite baselines, their
-# seqeval metrics, ELMo) at its first lookup. Marking it imported keeps lookups to the two
-# families imported above, so this script needs no more than torch, numpy and allennlp-light.
-sys.modules.setdefault("zoo.models", types.ModuleType("zoo.models"))
 
 MODELS = (("tiny_lstm", "sentiment"), ("bilstm_crf_small", "ner"),
           ("tiny_seq2seq_transformer", "translation"))

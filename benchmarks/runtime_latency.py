@@ -29,7 +29,7 @@ from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.measure import environment, measure_latency
 from zoo.predictors import make_predictor
-from zoo.registry import DataInfo, create_model
+from zoo.models import DataInfo, create_model
 from zoo.runtime import onnx as rt
 from zoo.train import seed_everything
 

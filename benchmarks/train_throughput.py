@@ -32,7 +32,7 @@ DEFAULT_DATASETS = "mr,wnut17,tatoeba-en-es"  # wnut17 comes from the mirror (ZO
 
 
 def _model_names(pattern: str, task: str) -> list[str]:
-    from zoo.registry import get_entry, list_models
+    from zoo.models import get_entry, list_models
 
     names = []
     for name in list_models(pattern, task=task):
@@ -47,7 +47,7 @@ def _setup(name: str, task: str, data, args, seed: int):
     from zoo.batching import collator_for
     from zoo.cells import CellSpec, _data_info, resolve_train_config
     from zoo.data import train_subset
-    from zoo.registry import create_model
+    from zoo.models import create_model
     from zoo.train import seed_everything
 
     spec = CellSpec(task, data.name, name, args.size, seed, overrides=args.overrides)

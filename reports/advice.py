@@ -157,13 +157,19 @@ def _pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
     return Advice(claim, verdict, evidence, reason)
 
 
-def _named_pairs(rows: Sequence[Row], metric: str, make_other: Callable[[str], str | None],
-                 ) -> list[tuple[Row, Row]]:
-    """(row, its counterpart) for torch models whose counterpart name exists in `rows`."""
+# The textbook claims that compare a model with its one-property twin (zoo.model_catalog.Twins,
+# read from the run tags): (claim, twin kind, tasks it applies to; None = every task).
+TWIN_CLAIMS = (("Bidirectional encoders beat unidirectional ones.", "unidirectional", None),
+               ("A CRF output layer improves NER.", "no_crf", ("ner",)),
+               ("Bigger models are better.", "small", None))
+
+
+def _twin_pairs(rows: Sequence[Row], metric: str, twin: str) -> list[tuple[Row, Row]]:
+    """(row, its `twin`) for torch models whose twin of that kind is measured in `rows`."""
     by_model = {r.model: r for r in rows if r.q(metric) is not None}
     out = []
     for row in rows:
-        other = make_other(row.model)
+        other = row.twins.get(twin)
         if row.model in by_model and other in by_model and row.runtime == "torch":
             out.append((row, by_model[other]))
     return out
@@ -182,6 +188,73 @@ def _best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: 
     return _pairs_claim(claim, [(a, b)], compare, metric)
 
 
+def _elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+                metric: str) -> Advice | None:
+    """"ELMo for small data": does a contextual-embedding model lead with the least data?"""
+    elmo = [r for r in small if "elmo" in r.family.lower() and r.q(metric) is not None]
+    others = [r for r in small if "elmo" not in r.family.lower() and r.q(metric) is not None]
+    if elmo and others and small and small[0].n_train != (full[0].n_train if full else None):
+        return _best_pair("ELMo-style contextual embeddings are the choice for small data.",
+                          elmo, others, compare, metric)
+    return None
+
+
+def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
+                    recs: Sequence[Recommendation]) -> Advice | None:
+    """"Quantized LSTM for real time": does an int8 variant win the tightest budget?"""
+    q8 = [q for q in quant if q.runtime == "onnx_q8"]
+    budget_recs = [r for r in recs if r.alias.startswith("best-under-")]
+    if not (q8 and budget_recs):
+        return None
+    claim = "A quantized (int8) LSTM is the choice for real-time use."
+    tight = budget_recs[0]
+    names = {q.variant for q in q8}
+    gains = "; ".join(f"{q.variant}: {q.verdict}" for q in q8)
+    by_model = {r.model: r for r in full}
+    blocked = _needs([by_model[n] for n in sorted(names) if n in by_model])
+    if tight.model is None:
+        return _inconclusive(claim, f"no usable model for {tight.scenario}",
+                             f"{tight.evidence} Int8 against float: {gains}.")
+    if blocked and tight.model not in names:
+        return _inconclusive(claim, blocked, f"{tight.scenario}: {tight.model}. "
+                             f"Int8 against float: {gains}.")
+    verdict = "agrees" if tight.model in names else "disagrees"
+    return Advice(claim, verdict, f"{tight.scenario}: {tight.model}. Int8 against float: {gains}.")
+
+
+def _linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+                  metric: str) -> Advice | None:
+    linear = [r for r in small if r.family == "tfidf" and r.q(metric) is not None]
+    neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
+              and not is_classical(r.family) and r.q(metric) is not None]
+    if linear and neural and len({r.n_train for r in (*small, *full)}) > 1:
+        return _best_pair("With little labelled data a linear TF-IDF model beats neural "
+                          "networks.", linear, neural, compare, metric)
+    return None
+
+
+def _transformer_claim(full: Sequence[Row], small: Sequence[Row],
+                       crossings: Sequence[Crossover]) -> Advice | None:
+    transformer = [r for r in full if "transformer" in r.family.lower()]
+    recurrent = [r for r in full if r.family.lower() in ("lstm", "bilstm", "gru")]
+    if not (transformer and recurrent and len({r.n_train for r in (*small, *full)}) > 1):
+        return None
+    claim = "Transformers need more data than LSTMs."
+    ok_t = {r.model for r in transformer if is_usable(r)}
+    ok_r = {r.model for r in recurrent if is_usable(r)}
+    hungry = [c for c in crossings if c.large_data_winner in ok_t
+              and c.small_data_winner in ok_r and not c.within_noise]
+    text = ("; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
+                      f"{c.large_data_winner}" for c in hungry)
+            or "no crossover where a recurrent model leads with less data")
+    blocked = _needs([*transformer, *recurrent])
+    if hungry:
+        return Advice(claim, "agrees", text + ".")
+    if blocked:
+        return _inconclusive(claim, f"no crossover among usable models ({blocked})", text + ".")
+    return Advice(claim, "disagrees", text + ".")
+
+
 def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
              compare: Compare, quant: Sequence[QuantRow], recs: Sequence[Recommendation],
              crossings: Sequence[Crossover]) -> list[Advice]:
@@ -190,69 +263,9 @@ def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
     floor). The floor models are never evidence for or against a claim."""
     full = [r for r in full if not _floor(r)]
     small = [r for r in small if not _floor(r)]
-    out: list[Advice | None] = []
-    # "ELMo for small data": does a contextual-embedding model lead with the least data?
-    elmo = [r for r in small if "elmo" in r.family.lower() and r.q(metric) is not None]
-    others = [r for r in small if "elmo" not in r.family.lower() and r.q(metric) is not None]
-    if elmo and others and small and small[0].n_train != (full[0].n_train if full else None):
-        out.append(_best_pair("ELMo-style contextual embeddings are the choice for small "
-                              "data.", elmo, others, compare, metric))
-    # "Quantized LSTM for real time": does an int8 variant win the tightest budget?
-    q8 = [q for q in quant if q.runtime == "onnx_q8"]
-    budget_recs = [r for r in recs if r.alias.startswith("best-under-")]
-    if q8 and budget_recs:
-        claim = "A quantized (int8) LSTM is the choice for real-time use."
-        tight = budget_recs[0]
-        names = {q.variant for q in q8}
-        gains = "; ".join(f"{q.variant}: {q.verdict}" for q in q8)
-        by_model = {r.model: r for r in full}
-        blocked = _needs([by_model[n] for n in sorted(names) if n in by_model])
-        if tight.model is None:
-            out.append(_inconclusive(claim, f"no usable model for {tight.scenario}",
-                                     f"{tight.evidence} Int8 against float: {gains}."))
-        elif blocked and tight.model not in names:
-            out.append(_inconclusive(claim, blocked, f"{tight.scenario}: {tight.model}. "
-                                     f"Int8 against float: {gains}."))
-        else:
-            verdict = "agrees" if tight.model in names else "disagrees"
-            out.append(Advice(claim, verdict,
-                              f"{tight.scenario}: {tight.model}. Int8 against float: {gains}."))
-    out.append(_pairs_claim(
-        "Bidirectional encoders beat unidirectional ones.",
-        _named_pairs(full, metric, lambda m: m[2:] if m.startswith("bi") else None), compare, metric))
-    if task == "ner":
-        out.append(_pairs_claim(
-            "A CRF output layer improves NER.",
-            _named_pairs(full, metric, lambda m: m.replace("_crf", "") if "_crf" in m else None),
-            compare, metric))
-    out.append(_pairs_claim(
-        "Bigger models are better.",
-        _named_pairs(full, metric, lambda m: m[:-5] + "_small" if m.endswith("_base") else None),
-        compare, metric))
-    linear = [r for r in small if r.family == "tfidf" and r.q(metric) is not None]
-    neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
-              and not is_classical(r.family) and r.q(metric) is not None]
-    if linear and neural and len({r.n_train for r in (*small, *full)}) > 1:
-        out.append(_best_pair(
-            "With little labelled data a linear TF-IDF model beats neural networks.",
-            linear, neural, compare, metric))
-    transformer = [r for r in full if "transformer" in r.family.lower()]
-    recurrent = [r for r in full if r.family.lower() in ("lstm", "bilstm", "gru")]
-    if transformer and recurrent and len({r.n_train for r in (*small, *full)}) > 1:
-        claim = "Transformers need more data than LSTMs."
-        ok_t = {r.model for r in transformer if is_usable(r)}
-        ok_r = {r.model for r in recurrent if is_usable(r)}
-        hungry = [c for c in crossings if c.large_data_winner in ok_t
-                  and c.small_data_winner in ok_r and not c.within_noise]
-        text = ("; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
-                          f"{c.large_data_winner}" for c in hungry)
-                or "no crossover where a recurrent model leads with less data")
-        blocked = _needs([*transformer, *recurrent])
-        if hungry:
-            out.append(Advice(claim, "agrees", text + "."))
-        elif blocked:
-            out.append(_inconclusive(claim, f"no crossover among usable models ({blocked})",
-                                     text + "."))
-        else:
-            out.append(Advice(claim, "disagrees", text + "."))
+    out = [_elmo_claim(full, small, compare, metric), _realtime_claim(full, quant, recs)]
+    out += [_pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
+            for claim, twin, tasks in TWIN_CLAIMS if tasks is None or task in tasks]
+    out += [_linear_claim(full, small, compare, metric),
+            _transformer_claim(full, small, crossings)]
     return [a for a in out if a is not None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from reports.runs import QUALITY, Cell, primary_metric, size_key
@@ -69,6 +69,7 @@ class Row:
     dominated_by: str | None = None
     run_scores: dict[str, float] = field(default_factory=dict)  # run id -> primary, points
     usability: Usability | None = None  # None: not assessed (counts as usable)
+    twins: Mapping[str, str] = field(default_factory=dict)  # reports.runs.Cell.twins
 
     def q(self, metric: str) -> float | None:
         stat = self.quality.get(metric)
@@ -99,6 +100,7 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
         first = group[0]
         rows.append(Row(
             model=model, family=first.family, runtime=first.runtime, base=first.base,
+            twins=first.twins,
             n_train=n_train, seeds=tuple(c.seed for c in group),
             run_ids=tuple(c.run_id for c in group), quality=quality,
             latency_p50=_mean(c.metric("latency/p50_ms") for c in group),

@@ -7,10 +7,11 @@ A *section* is (task, dataset, environment): numbers are only ranked within one 
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Quality metrics per task; the first one is primary (ranking, recommendations).
 QUALITY: dict[str, tuple[str, ...]] = {
@@ -22,7 +23,6 @@ LABEL = {"accuracy": "accuracy", "macro_f1": "macro-F1", "f1": "span F1", "bleu"
          "chrf": "chrF"}
 UNIT = {"accuracy": "%", "macro_f1": "%", "f1": "%", "bleu": "", "chrf": ""}
 TASK_LABEL = {"sentiment": "Sentiment", "ner": "NER", "translation": "Translation"}
-RUNTIME_SUFFIXES = (("_ort_q8", "onnx_q8"), ("_ort", "onnx"))
 SMOKE_PROFILES = frozenset({"quick"})
 
 
@@ -39,23 +39,26 @@ def primary_metric(task: str) -> str:
     return QUALITY.get(task, ("?",))[0]
 
 
-def runtime_of(model: str, tags: Mapping[str, str]) -> str:
-    if tags.get("runtime"):
-        return str(tags["runtime"])
-    for suffix, runtime in RUNTIME_SUFFIXES:
-        if model.endswith(suffix):
-            return runtime
-    return "torch"
+@functools.lru_cache(maxsize=None)
+def catalog_tags(model: str) -> Mapping[str, str]:
+    """The catalog metadata of a registered model as run tags (zoo.model_catalog.ModelEntry.tags);
+    {} for a name the catalog does not know (a removed or synthetic model)."""
+    from zoo.errors import ConfigError
+    from zoo.models import get_entry
+
+    try:
+        return get_entry(model).tags()
+    except ConfigError:
+        return {}
 
 
-def base_of(model: str, tags: Mapping[str, str]) -> str | None:
-    """The float twin of a runtime variant (`x_ort_q8` -> `x`); None for torch models."""
-    if tags.get("base_model"):
-        return str(tags["base_model"])
-    for suffix, _ in RUNTIME_SUFFIXES:
-        if model.endswith(suffix):
-            return model[: -len(suffix)]
-    return None
+def model_tags(model: str, tags: Mapping[str, str]) -> Mapping[str, str]:
+    """A run's model metadata: its own tags (zoo.tracking.cells.cell_tags logs the catalog
+    entry's), under which a run logged before the metadata tags existed gets the catalog's
+    entry of that name. Never parsed from the name."""
+    if "model_size" in tags:  # every entry's tags() carries it
+        return tags
+    return {**catalog_tags(model), **tags}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,9 @@ class Cell:
     end_time: int | None
     metrics: Mapping[str, float]
     tags: Mapping[str, str]
+    # The registered models that differ from this one in one property only (zoo.model_catalog.
+    # Twins): {"unidirectional": ..., "no_crf": ..., "small": ...}, the ones it has.
+    twins: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -101,19 +107,21 @@ def to_cell(run: Mapping) -> Cell:
     tags = {str(k): str(v) for k, v in (run.get("tags") or {}).items()}
     metrics = {str(k): v for k, v in (run.get("metrics") or {}).items()}
     model = tags.get("model", "?")
+    meta = model_tags(model, tags)
     n_train = num(metrics.get("train/examples"))
     if n_train is None:
         n_train = num(tags.get("train_examples"))
     return Cell(
         run_id=str(run.get("run_id", "")), status=str(run.get("status", "?")),
         task=tags.get("task", "?"), dataset=tags.get("dataset", "?"), model=model,
-        family=tags.get("family", "?"), runtime=runtime_of(model, tags),
-        base=base_of(model, tags), train_size=tags.get("train_size", "?"),
+        family=meta.get("family", "?"), runtime=meta.get("runtime") or "torch",
+        base=meta.get("base_model") or None, train_size=tags.get("train_size", "?"),
         n_train=None if n_train is None else round(n_train),
         seed=tags.get("seed", "?"), profile=tags.get("profile", "?"),
         env_id=tags.get("env_id", "?"), start_time=int(run.get("start_time") or 0),
         end_time=int(run["end_time"]) if run.get("end_time") else None,
-        metrics=metrics, tags=tags)
+        metrics=metrics, tags=tags,
+        twins={k[len("twin_"):]: v for k, v in meta.items() if k.startswith("twin_") and v})
 
 
 def to_cells(runs: Iterable[Mapping]) -> list[Cell]:

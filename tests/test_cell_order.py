@@ -12,8 +12,8 @@ import pytest
 
 from zoo.bench import _expected_cost, longest_first, plan_cells
 from zoo.cells import selection_decoding
-from zoo.registry import get_entry
-from zoo.seq2seq_models import DecodeConfig
+from zoo.models import get_entry
+from zoo.encoder_decoder import DecodeConfig
 
 
 def test_longest_cells_start_first_and_twins_after_every_float_cell():

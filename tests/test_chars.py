@@ -10,7 +10,7 @@ from zoo.batching import Collator, collator_for
 from zoo.data.types import Example
 from zoo.data.vocab import UNK
 from zoo.encoders.chars import CharCnn, char_ids
-from zoo.registry import create_model
+from zoo.models import create_model
 
 
 def test_collator_builds_chars_from_the_tokens_so_an_unseen_word_keeps_its_spelling():

@@ -6,7 +6,8 @@ import pytest
 from zoo.bench import plan_cells
 from zoo.configs import TrainConfig, apply_overrides, config_hash, parse_overrides
 from zoo.errors import ConfigError
-from zoo.registry import check_supports, get_entry, list_models, register_model
+from zoo.model_catalog import register_model
+from zoo.models import check_supports, get_entry, list_models
 
 
 def test_overrides_are_parsed_and_typed():
@@ -44,7 +45,8 @@ def test_model_that_does_not_support_task_says_so():
 
 def test_duplicate_registration_raises():
     with pytest.raises(ValueError, match="registered twice"):
-        register_model("tiny_lstm", family="lstm", tasks=("sentiment",))(lambda info: None)
+        register_model("tiny_lstm", family="lstm", tasks=("sentiment",), size="tiny")(
+            lambda info: None)
 
 
 def test_list_models_patterns_and_task_filter():

@@ -19,7 +19,7 @@ from zoo.device import ENV, module_device, pick_device
 from zoo.errors import ConfigError
 from zoo.measure import _cuda_device, device_name
 from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.registry import create_model
+from zoo.models import create_model
 from zoo.train import seed_everything, train_model
 
 CUDA = torch.cuda.is_available()

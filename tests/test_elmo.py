@@ -18,9 +18,10 @@ from zoo.data.types import Example
 from zoo.encoders.chars import BOW, EOW, char_ids
 from zoo.encoders.elmo import BiLM, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
-from zoo.families import elmo as elmo_family
-from zoo.families.elmo import TINY, cache_paths, load_or_pretrain, run_pretraining
-from zoo.registry import create_model
+from zoo.encoders import bilm_pretraining
+from zoo.encoders.bilm_pretraining import cache_paths, load_or_pretrain, run_pretraining
+from zoo.families.elmo import TINY
+from zoo.models import create_model
 from zoo.train import seed_everything, train_model
 
 
@@ -93,7 +94,7 @@ def test_second_call_hits_the_cache(pretrained, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a cache hit must not pretrain again")
 
-    monkeypatch.setattr(elmo_family, "run_pretraining", no_training)
+    monkeypatch.setattr(bilm_pretraining, "run_pretraining", no_training)
     weights, sidecar = cache_paths(cfg, ctx.cache_dir, ctx.data_fingerprint, ctx.seed)
     assert weights.exists() and weights.name.startswith(f"elmo-{cfg.name}-")
     assert "seed0" in weights.name and "f" * 16 in weights.name

@@ -16,7 +16,7 @@ from zoo.data.types import Example
 from zoo.errors import ConfigError
 from zoo.evaluate import evaluate
 from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.registry import DataInfo, create_model, floor_model, get_entry, list_models
+from zoo.models import DataInfo, create_model, floor_model, get_entry, list_models
 
 FLOORS = {"sentiment": "majority_class", "ner": "all_o", "translation": "copy_source"}
 # Source and reference share names and numbers, so echoing the source scores above 0.
@@ -144,7 +144,7 @@ def test_plan_includes_each_tasks_floor_even_when_the_pattern_excludes_it():
 
 
 def test_floor_model_errors_for_a_task_without_exactly_one_floor(monkeypatch):
-    from zoo import registry
+    from zoo import model_catalog as registry
 
     floor_model("ner")  # loads the families before the registry is narrowed
     without = {n: e for n, e in registry._REGISTRY.items() if n != "all_o"}

@@ -8,7 +8,7 @@ from tests.toy_data import BY_TASK, gold, info_for
 from zoo.batching import collator_for
 from zoo.configs import TrainConfig
 from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.registry import create_model, get_entry, list_models
+from zoo.models import create_model, get_entry, list_models
 from zoo.train import seed_everything, train_model
 
 # Every tiny neural variant and every classical model; larger variants share their code.
@@ -38,7 +38,7 @@ def test_every_family_has_a_tiny_variant():
 def _states(model, batch, ids=None):
     """Encoder states of a batch, with its characters for a model that reads them."""
     ids = batch.ids if ids is None else ids
-    if hasattr(model, "encode"):  # classifiers and taggers (zoo.task_models)
+    if hasattr(model, "encode"):  # classifiers and taggers (zoo.encoder_head)
         return model.encode(ids, batch.mask, batch.chars)
     return model.encoder(ids, batch.mask)
 

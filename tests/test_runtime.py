@@ -10,7 +10,7 @@ import torch
 from tests.toy_data import BY_TASK, info_for
 from zoo.batching import collator_for
 from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.registry import create_model, get_entry, list_models
+from zoo.models import create_model, get_entry, list_models
 from zoo.runtime import onnx as rt
 from zoo.train import seed_everything
 

@@ -11,7 +11,7 @@ from zoo.batching import Collator
 from zoo.cells import TRAINING_FILE, CellSpec, train_cell
 from zoo.configs import TrainConfig
 from zoo.device import ENV
-from zoo.registry import create_model
+from zoo.models import create_model
 from zoo.train import seed_everything, stop_summary, train_model
 
 

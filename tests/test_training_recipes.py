@@ -12,7 +12,7 @@ from zoo.configs import TrainConfig
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.errors import ConfigError
-from zoo.registry import get_entry, list_models
+from zoo.models import get_entry, list_models
 from zoo.train import plan_batches, replace_singletons, singleton_ids
 
 

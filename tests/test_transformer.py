@@ -16,7 +16,7 @@ from zoo.encoders.transformer import (
     sinusoidal_positions,
 )
 from zoo.heads.seq2seq import TransformerDecoder
-from zoo.registry import create_model
+from zoo.models import create_model
 from zoo.train import seed_everything
 
 

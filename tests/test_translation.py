@@ -14,7 +14,7 @@ from zoo.batching import Collator
 from zoo.data.types import Example
 from zoo.evaluate import evaluate
 from zoo.heads.seq2seq import beam_search, greedy_search
-from zoo.registry import create_model
+from zoo.models import create_model
 from zoo.train import seed_everything
 
 TINY = ["tiny_seq2seq_lstm", "tiny_seq2seq_gru", "tiny_seq2seq_transformer"]

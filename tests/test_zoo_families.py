@@ -12,7 +12,7 @@ from zoo.data.types import Example
 from zoo.encoders.cnn import ConvEncoder
 from zoo.evaluate import evaluate
 from zoo.heads.classification import AttentionPooling
-from zoo.registry import create_model
+from zoo.models import create_model
 
 # ---------------------------------------------------------------- CNN
 

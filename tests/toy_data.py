@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
-from zoo.registry import DataInfo
+from zoo.model_catalog import DataInfo
 
 SENTIMENT = [
     Example(("a", "great", "fun", "film"), label="pos"),

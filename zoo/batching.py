@@ -60,7 +60,7 @@ class Collator:
     def __init__(self, task: str, vocab: Vocab, labels: Sequence[str] = (),
                  target_vocab: Vocab | None = None, max_len: int = 64, max_chars: int = 0):
         self.task = task
-        # Models with character features (`model.max_chars`, zoo.task_models) get each
+        # Models with character features (`model.max_chars`, zoo.encoder_head) get each
         # token's bytes too, from the token itself: an unseen word keeps its spelling.
         self.max_chars = max_chars
         self.vocab = vocab

@@ -39,7 +39,7 @@ def reference_params(name: str) -> int | None:
     size depends on the data."""
     from zoo.data.vocab import Vocab
     from zoo.measure import count_params
-    from zoo.registry import DataInfo, create_model, get_entry
+    from zoo.models import DataInfo, create_model, get_entry
 
     entry = get_entry(name)
     if entry.kind != "neural":
@@ -81,7 +81,7 @@ def cmd_models(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from zoo.registry import get_entry, list_models
+    from zoo.models import get_entry, list_models
 
     console = Console()
     wide = console.width >= 120  # at 80 columns descriptions and families squeezed the rest

@@ -6,6 +6,7 @@ fairseq once built the wrong model size silently from a mistyped argument.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import hashlib
 import json
 import types
@@ -146,13 +147,49 @@ def config_hash(*parts: object) -> str:
 
 
 @dataclass(frozen=True)
+class ModelSelection:
+    """Which registered models a profile runs, chosen by their catalog metadata (size, kind,
+    runtime, float twin: zoo.model_catalog.ModelEntry), never by a hand list: a model registered in
+    its family file joins every profile its metadata fits. Test-sized (`tiny`) models and the
+    trivial floors are never selected here (zoo.bench.plan_cells adds each task's floor to
+    every run); a model runs only on the tasks it supports."""
+
+    sizes: tuple[str, ...] = ()  # the PyTorch models of these sizes
+    largest: bool = False  # and the largest size of each family
+    classical: bool = True  # the classical baselines (TF-IDF, feature CRF, lexical)
+    # ONNX Runtime twins (float and int8) of the float models matching these globs; a
+    # twin always runs with its float base (the report compares the two).
+    runtime_twins_of: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # globs over names left out (each profile says why)
+
+    def names(self, entries) -> tuple[str, ...]:
+        """The selected names among `entries` (zoo.model_catalog.ModelEntry), sorted."""
+        def matches(name: str | None, globs: tuple[str, ...]) -> bool:
+            return name is not None and any(fnmatch.fnmatchcase(name, g) for g in globs)
+
+        kept = [e for e in entries
+                if not e.floor and e.size != "tiny" and not matches(e.name, self.exclude)]
+        torch = [e for e in kept if e.kind == "neural" and e.runtime == "torch"]
+        chosen = {e.name for e in torch if e.size in self.sizes}
+        if self.largest:
+            rank = {size: i for i, size in enumerate(("small", "base"))}
+            top = {e.family: e.size for e in sorted(torch, key=lambda e: rank[e.size])}
+            chosen |= {e.name for e in torch if e.size == top[e.family]}
+        chosen |= {e.name for e in kept if self.classical and e.kind == "classical"}
+        twins = [e for e in kept if e.runtime != "torch"
+                 and matches(e.base, self.runtime_twins_of)]
+        chosen |= {e.name for e in twins} | {e.base for e in twins}
+        return tuple(sorted(chosen))
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named benchmark matrix with its training budget."""
 
     name: str
     description: str
     datasets: tuple[str, ...]
-    models: tuple[str, ...]  # glob patterns over registered names
+    selection: ModelSelection  # which registered models run (by metadata)
     train_sizes: tuple[float | int, ...]  # fractions in (0, 1] or example counts
     seeds: tuple[int, ...]
     train: Mapping[str, object] = field(default_factory=dict)  # TrainConfig overrides
@@ -164,6 +201,14 @@ class Profile:
     # sentence classifier's per example: fewer seeds, with the report saying so).
     dataset_seeds: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The registered names `selection` picks (zoo.bench.plan_cells keeps, per dataset,
+        those that support its task)."""
+        from zoo.models import entries  # registers every family; zoo.models imports this
+
+        return self.selection.names(entries())
+
     def sizes_for(self, dataset: str) -> tuple[float | int, ...]:
         return tuple(self.dataset_sizes.get(dataset, self.train_sizes))
 
@@ -171,29 +216,20 @@ class Profile:
         return tuple(self.dataset_seeds.get(dataset, self.seeds))
 
 
-# Model families per task, at "small" size, with the classical baseline of each task and the
-# ONNX Runtime float / int8 twins of the real-time candidates. Two variants stay out of the
-# quick profile to fit 15 minutes on 2 cores (`standard` has them):
+# Every family at "small" size, each task's classical baselines, and the ONNX Runtime float /
+# int8 twins of the real-time candidates (the BiLSTM and the BiLSTM-CRF). Two small variants
+# stay out of the quick profile to fit 15 minutes on 2 cores (`standard` has them):
 # lstm_attn_small (86 cell-seconds on mr, an LSTM with attention pooling beside the LSTM,
 # BiLSTM and Transformer) and seq2seq_lstm_small (99 s; the GRU encoder-decoder stands for
 # the RNN seq2seq family and scored higher at 3,000 tatoeba pairs: test BLEU 6.0 vs 4.6,
-# quick run of 2026-12-03). Each task's trivial floor (majority_class, all_o, copy_source)
-# is not listed: `zoo.bench.plan_cells` adds it to every run of every profile.
-_SMALL_SENTIMENT = ("rnn_small", "gru_small", "lstm_small", "bilstm_small",
-                    "cnn_small", "elmo_frozen_small", "transformer_small", "tfidf_logreg",
-                    "nb_logreg", "bilstm_small_ort", "bilstm_small_ort_q8")
-_SMALL_NER = ("rnn_small", "gru_small", "lstm_small", "bilstm_small", "bilstm_crf_small",
-              "cnn_small", "elmo_frozen_small", "transformer_small", "feature_crf",
-              "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8")
-_SMALL_TRANSLATION = ("seq2seq_gru_small", "seq2seq_transformer_small",
-                      "lexical_translation")
-_BASE = ("rnn_small", "gru_small", "lstm_base", "bilstm_base", "bilstm_crf_base",
-         "lstm_attn_base", "cnn_base", "elmo_frozen_base", "elmo_finetune_base",
-         "transformer_base", "transformer_crf_base", "tfidf_logreg", "nb_logreg", "feature_crf",
-         "seq2seq_lstm_base", "seq2seq_transformer_base", "lexical_translation",
-         "bilstm_small", "bilstm_small_ort", "bilstm_small_ort_q8", "bilstm_crf_small",
-         "bilstm_crf_small_ort", "bilstm_crf_small_ort_q8", "lstm_small", "lstm_small_ort",
-         "lstm_small_ort_q8", "cnn_small", "cnn_small_ort", "cnn_small_ort_q8")
+# quick run of 2026-12-03). The fine-tuned ELMo and the Transformer-CRF run at base size
+# only (`full`): the frozen ELMo and the BiLSTM-CRF stand for them at small size.
+_SMALL = ModelSelection(sizes=("small",), runtime_twins_of=("bilstm_small", "bilstm_crf_small"),
+                        exclude=("elmo_finetune_*", "transformer_crf_*"))
+_QUICK = dataclasses.replace(_SMALL, exclude=(*_SMALL.exclude, "lstm_attn_*", "seq2seq_lstm_*"))
+# The largest size of every family (the recurrent RNN and GRU have no base size), with every
+# ONNX twin and its float base. The LSTM encoder-decoder stands for the RNN seq2seq family.
+_FULL = ModelSelection(largest=True, runtime_twins_of=("*",), exclude=("seq2seq_gru_*",))
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
@@ -204,7 +240,7 @@ PROFILES: dict[str, Profile] = {
                     "translation at one; each neural cell trains with its family's recipe "
                     "until early stopping (no time cap).",
         datasets=("mr", "wnut16", "tatoeba-en-es"),
-        models=tuple(dict.fromkeys(_SMALL_SENTIMENT + _SMALL_NER + _SMALL_TRANSLATION)),
+        selection=_QUICK,
         train_sizes=(0.1, 0.3),
         seeds=(1,),
         # Budgets only (the recipes in zoo/recipes.py set epochs, patience and rates): dev
@@ -230,8 +266,7 @@ PROFILES: dict[str, Profile] = {
                     "pairs with one seed; each neural cell trains until early stopping. "
                     "Base variants are in `full` (or `--models '*_base'`).",
         datasets=("mr", "wnut16", "tatoeba-en-es"),
-        models=tuple(dict.fromkeys(_SMALL_SENTIMENT + ("lstm_attn_small",) + _SMALL_NER
-                                   + _SMALL_TRANSLATION + ("seq2seq_lstm_small",))),
+        selection=_SMALL,
         train_sizes=(0.1, 0.25, 0.5, 1.0),
         seeds=(1, 2, 3),
         # Sized to fit 2.5 hours on 2 cores from the quick run's cell costs (1 thread per
@@ -250,7 +285,7 @@ PROFILES: dict[str, Profile] = {
         description="The standard benchmarks (conll2003, wnut17, sst2, multi30k; from a "
                     "mirror or the network), full size sweep, 5 seeds, base variants.",
         datasets=("conll2003", "wnut17", "sst2", "multi30k"),
-        models=_BASE,
+        selection=_FULL,
         train_sizes=(0.1, 0.25, 0.5, 1.0),
         seeds=(1, 2, 3, 4, 5),
         train={"max_train_seconds": 3600.0},

@@ -21,7 +21,7 @@ from zoo.batching import Collator, collator_for, predict_in_batches
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
-from zoo.registry import DataInfo, create_model, get_entry
+from zoo.models import DataInfo, create_model, get_entry
 
 
 class NeuralPredictor:

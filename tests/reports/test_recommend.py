@@ -13,9 +13,15 @@ from tests.reports.factory import make_run
 
 def row(model: str, q: float | None, p90: float | None, *, size: float = 1e6,
         n: int = 1000, runtime: str = "torch", base: str | None = None,
-        family: str | None = None, seeds: dict | None = None, rank: int | None = None) -> Row:
+        family: str | None = None, seeds: dict | None = None, rank: int | None = None,
+        twins: dict | None = None) -> Row:
+    """A hand-made row; its twins default to the catalog's (as reports.runs.to_cell reads
+    them for a run without metadata tags)."""
     seeds = seeds or {"1": q}
+    if twins is None:
+        twins = to_cells([make_run(model)])[0].twins
     return Row(model=model, family=family or model.split("_")[0], runtime=runtime, base=base,
+               twins=twins,
                n_train=n, seeds=tuple(seeds), run_ids=tuple(f"{model}-{s}" for s in seeds),
                quality={"accuracy": Stat(q, None, 1, None if q is None else q - 1,
                                          None if q is None else q + 1)},
@@ -154,3 +160,24 @@ def test_textbook_claims_checked_against_measurements():
     linear = "With little labelled data a linear TF-IDF model beats neural networks."
     assert found[linear].verdict == "agrees"
     assert "A CRF output layer improves NER." not in found  # not a NER section
+
+
+def test_textbook_pairs_come_from_the_twin_metadata_never_the_names():
+    compare = by_gap(1.0)
+    bidi = "Bidirectional encoders beat unidirectional ones."
+    named = [row("bifoo_x", 88.0, 3.0, twins={}), row("foo_x", 80.0, 2.0, twins={})]
+    assert bidi not in {a.claim for a in advice.textbook("sentiment", "accuracy", named, [],
+                                                           compare, [], [], [])}
+    twins = [row("enc_a", 88.0, 3.0, twins={"unidirectional": "enc_b"}),
+             row("enc_b", 80.0, 2.0, twins={}),
+             row("big_a", 70.0, 3.0, twins={"small": "enc_a"})]
+    found = {a.claim: a for a in advice.textbook("ner", "accuracy", twins, [], compare, [], [],
+                                                 [])}
+    assert found[bidi].verdict == "agrees" and "enc_a" in found[bidi].evidence
+    assert found["Bigger models are better."].verdict == "disagrees"
+    assert "A CRF output layer improves NER." not in found  # no CRF twin measured
+    # Runs logged before the metadata tags read their twins from the catalog entry.
+    cell = to_cells([make_run("bilstm_crf_base")])[0]
+    assert cell.twins == {"no_crf": "bilstm_base", "small": "bilstm_crf_small"}
+    tagged = to_cells([make_run("bilstm_crf_base", tags={"model_size": "base"})])[0]
+    assert tagged.twins == {}  # a run with metadata tags is read as logged

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pycrfsuite
-import skops.io as sio
 
 from zoo.data.types import Example
-from zoo.evaluate import evaluate
-from zoo.registry import DataInfo, register_model
+from zoo.model_catalog import DataInfo, register_model
 
 Features = dict[str, "str | float"]
 
@@ -102,6 +100,8 @@ class FeatureCrfTagger:
 
     def fit(self, train: Sequence[Example], dev: Sequence[Example]) -> dict[str, float]:
         """Fit one CRF per L2 strength, keep the one with the best dev span F1."""
+        from zoo.evaluate import evaluate  # seqeval loads when a model fits, not on import
+
         xs = [sentence_features(ex.tokens) for ex in train]
         best: tuple[float, float | None, bytes | None] = (-1.0, None, None)
         for c2 in self.c2_grid:
@@ -123,17 +123,21 @@ class FeatureCrfTagger:
         return len(info.state_features) + len(info.transitions)
 
     def save(self, path: Path) -> None:
+        import skops.io as sio
+
         # skops holds plain data only (the model bytes as a uint8 array): nothing executable.
         sio.dump({"crfsuite_model": np.frombuffer(self._model, dtype=np.uint8),
                   "c1": self.c1, "c2": self.chosen_c2}, path)
 
     def load(self, path: Path) -> None:
+        import skops.io as sio
+
         state = sio.load(path, trusted=[])  # numpy arrays and scalars need no trust
         self.c1, self.chosen_c2 = state["c1"], state["c2"]
         self._open(state["crfsuite_model"].tobytes())
 
 
-@register_model("feature_crf", family="feature_crf", tasks=("ner",), kind="classical")
+@register_model("feature_crf", family="feature_crf", tasks=("ner",), kind="classical", crf=True)
 def feature_crf(info: DataInfo):
     """CRFsuite CRF over word, shape, affix and +-2 context features; L2 tuned on dev."""
     return FeatureCrfTagger()

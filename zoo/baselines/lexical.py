@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.types import Example
-from zoo.evaluate import translation_metrics
-from zoo.registry import DataInfo, register_model
+from zoo.model_catalog import DataInfo, register_model
 
 NULL, RARE = 0, 1  # target ids: the empty word and the rare-word bucket (source: RARE = 0)
 FORMAT = "zoo-lexical-translation/1"
@@ -99,6 +98,8 @@ class LexicalTranslator:
 
     def fit(self, train: Sequence[Example], dev: Sequence[Example]) -> dict[str, float]:
         """Run EM on `train`; keep the iteration whose dictionary scores best on `dev`."""
+        from zoo.evaluate import translation_metrics  # sacreBLEU loads to fit, not on import
+
         src_ids = _word_ids([ex.tokens for ex in train], self.max_vocab, first=1)
         tgt_ids = _word_ids([ex.target for ex in train], self.max_vocab, first=2)
         src_words = ["<rare>"] + sorted(src_ids, key=src_ids.get)
@@ -159,8 +160,7 @@ class LexicalTranslator:
         self.chosen_iterations = int(payload["em_iterations"])
 
 
-@register_model("lexical_translation", family="lexical", tasks=("translation",),
-                kind="classical")
+@register_model("lexical_translation", family="lexical", tasks=("translation",), kind="classical")
 def lexical_translation(info: DataInfo):
     """IBM Model 1 word dictionary (EM, iterations chosen on dev BLEU), word-by-word output."""
     return LexicalTranslator()

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-
-import skops.io as sio
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING
 
 from zoo.data.types import Example
-from zoo.registry import DataInfo, register_model
+from zoo.model_catalog import DataInfo, register_model
+
+if TYPE_CHECKING:  # scikit-learn and skops load when a model fits or loads, not on import
+    from sklearn.pipeline import Pipeline
 
 
 def _identity(tokens):
@@ -32,6 +31,10 @@ class TfidfLogReg:
         self.chosen_c: float | None = None
 
     def _pipeline(self, c: float) -> Pipeline:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import Pipeline
+
         vectorizer = TfidfVectorizer(analyzer=_identity, ngram_range=(1, 1), sublinear_tf=True,
                                      min_df=1)
         return Pipeline([("tfidf", vectorizer),
@@ -77,10 +80,14 @@ class TfidfLogReg:
 
 
 def _dump(path: Path, state: dict) -> None:
+    import skops.io as sio
+
     sio.dump(state, path)  # skops instead of pickle: loading never executes code from the file
 
 
 def _load(path: Path) -> dict:
+    import skops.io as sio
+
     trusted = [t for t in sio.get_untrusted_types(file=path) if t in _TRUSTED_TYPES]
     return sio.load(path, trusted=trusted)
 
@@ -105,6 +112,7 @@ class NBLogReg(TfidfLogReg):
 
     def fit(self, train: Sequence[Example], dev: Sequence[Example]) -> dict[str, float]:
         from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.linear_model import LogisticRegression
 
         vectorizer = CountVectorizer(analyzer=_identity, binary=True)
         x = vectorizer.fit_transform(self._features(train))  # (n, features), 0/1

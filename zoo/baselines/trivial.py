@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.data.types import Example
-from zoo.registry import DataInfo, register_model
+from zoo.model_catalog import DataInfo, register_model
 
 FORMAT = "zoo-floor/1"
 

@@ -9,7 +9,7 @@ gives the same weights); only how the trained model is run differs (see zoo.runt
 from __future__ import annotations
 
 from zoo.families import cnn, recurrent
-from zoo.registry import get_entry, register_model
+from zoo.model_catalog import get_entry, register_model
 
 BASES = (
     ("tiny_lstm", recurrent.tiny_lstm),
@@ -30,7 +30,8 @@ def _register_twins(name: str, builder) -> None:
                        description=f"{base.description.rstrip('.')} [{what}]",
                        train_defaults=base.train_defaults,
                        task_defaults=base.task_defaults, runtime=runtime,
-                       base=base.name)(builder)
+                       base=base.name, size=base.size, bidirectional=base.bidirectional,
+                       crf=base.crf)(builder)
 
 
 for _name, _builder in BASES:

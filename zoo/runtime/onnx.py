@@ -71,7 +71,7 @@ def _on_cpu(module: torch.nn.Module) -> torch.nn.Module:
 
 
 def _is_tagger(model: torch.nn.Module) -> bool:
-    from zoo.task_models import SequenceTagger
+    from zoo.encoder_head import SequenceTagger
 
     return isinstance(model, SequenceTagger)
 

@@ -28,9 +28,8 @@ def cell_tags(cell, data_fingerprint: str, env: dict[str, str]) -> dict[str, obj
     spec = cell.spec
     entry = get_entry(spec.model)
     return {
-        "model": spec.model, "family": entry.family, "task": spec.task,
-        "runtime": entry.runtime, "base_model": entry.base or "",
-        "model_kind": entry.kind, "zoo.floor": str(entry.floor).lower(),
+        "model": spec.model, "task": spec.task,
+        **entry.tags(),  # family, size, direction, CRF, runtime, float twin, textbook twins
         "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
         "profile": spec.profile, "data_fingerprint": data_fingerprint,
         "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from zoo.batching import Batch
 from zoo.heads.classification import ClassificationHead
 from zoo.heads.tagging import CrfTagHead, SoftmaxTagHead
-from zoo.registry import DataInfo
+from zoo.model_catalog import DataInfo
 
 
 class _Encoded(nn.Module):
