@@ -13,13 +13,14 @@ import torch
 
 from tests.toy_data import BY_TASK, gold, info_for
 from zoo.batching import Batch, Collator, collator_for
-from zoo.cells import CellSpec, PretrainContext, train_cell
+from zoo.cells import CellSpec, train_cell
 from zoo.configs import TrainConfig
 from zoo.device import ENV, module_device, pick_device
 from zoo.errors import ConfigError
 from zoo.measure import _cuda_device, device_name
-from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.models import create_model
+from zoo.predictors import load_predictor, make_predictor, save_model
+from zoo.pretraining import PretrainContext
 from zoo.train import seed_everything, train_model
 
 CUDA = torch.cuda.is_available()

@@ -12,16 +12,16 @@ import torch
 
 from tests.toy_data import BY_TASK, info_for
 from zoo.batching import Collator, collator_for
-from zoo.cells import PretrainContext
 from zoo.configs import TrainConfig
 from zoo.data.types import Example
+from zoo.encoders import bilm_pretraining
+from zoo.encoders.bilm_pretraining import cache_paths, load_or_pretrain, run_pretraining
 from zoo.encoders.chars import BOW, EOW, char_ids
 from zoo.encoders.elmo import BiLM, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
-from zoo.encoders import bilm_pretraining
-from zoo.encoders.bilm_pretraining import cache_paths, load_or_pretrain, run_pretraining
 from zoo.families.elmo import TINY
 from zoo.models import create_model
+from zoo.pretraining import PretrainContext
 from zoo.train import seed_everything, train_model
 
 

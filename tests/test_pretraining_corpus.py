@@ -6,11 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from zoo.cells import _pretrain
 from zoo.data.catalog import list_datasets
 from zoo.data.types import Example
 from zoo.errors import ConfigError
-from zoo.pretraining import PRETRAIN_SEED, corpus_members, language_corpus
+from zoo.pretraining import PRETRAIN_SEED, corpus_members, language_corpus, run_pretrain_hook
 
 
 def _fake(name: str, n: int):
@@ -52,11 +51,11 @@ def test_pretraining_context_is_the_language_corpus_and_one_seed(tmp_path):
 
     corpus = language_corpus("en", lambda name: _fake(name, 2))
     for data, seed in ((_fake("mr", 5), 1), (_fake("wnut16", 5), 2)):
-        metrics, _ = _pretrain(Hooked(), data, Path(tmp_path) / "models", seed, 0.0,
+        metrics, _ = run_pretrain_hook(Hooked(), data, Path(tmp_path) / "models", seed, 0.0,
                                lambda lang: corpus)
         assert metrics["pretrain/corpus_datasets"] == 3.0
     assert len({(c.data_fingerprint, c.seed, c.sentences) for c in seen}) == 1
     assert seen[0].seed == PRETRAIN_SEED and seen[0].data_fingerprint == corpus.fingerprint
     # Without a corpus (a bare train_cell call) the dataset's own text and the cell's seed.
-    _pretrain(Hooked(), _fake("mr", 5), Path(tmp_path) / "models", 7, 0.0, None)
+    run_pretrain_hook(Hooked(), _fake("mr", 5), Path(tmp_path) / "models", 7, 0.0, None)
     assert seen[-1].seed == 7 and seen[-1].data_fingerprint == "fp-mr"

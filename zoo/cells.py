@@ -38,7 +38,7 @@ from zoo.measure import (
     measure_throughput,
 )
 from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.pretraining import PRETRAIN_SEED, PretrainCorpus
+from zoo.pretraining import PretrainCorpus, run_pretrain_hook
 from zoo.models import DataInfo, check_supports, create_model
 from zoo.train import EpochLog, seed_everything, train_model
 
@@ -144,24 +144,6 @@ class TrainedCell:
     train_pid: int = 0  # the process that trained it (a zoo.workers worker, or the caller)
 
 
-@dataclass(frozen=True)
-class PretrainContext:
-    """What a model with a `pretrain(ctx)` hook (e.g. the ELMo biLM) gets before training.
-
-    `sentences` is unlabeled training text (never dev or test): in benchmark runs the
-    language's pretraining corpus (zoo.pretraining: every default dataset of the language,
-    seed PRETRAIN_SEED), shared by every task, size and seed; in a bare `train_cell` call
-    without a corpus, the dataset's own training split with the cell's seed. Cached under
-    `cache_dir` by `data_fingerprint` (the corpus's) and seed.
-    """
-
-    sentences: tuple[tuple[str, ...], ...]
-    cache_dir: Path
-    data_fingerprint: str
-    seed: int
-    max_seconds: float = 0.0  # TrainConfig.pretrain_max_seconds; 0 = the model's own budget
-
-
 def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -> DataInfo:
     vocab = Vocab.build((ex.tokens for ex in train), min_freq=cfg.vocab_min_freq,
                         max_size=cfg.vocab_max_size)
@@ -170,23 +152,6 @@ def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -
         target_vocab = Vocab.build((ex.target for ex in train), min_freq=cfg.vocab_min_freq,
                                    max_size=cfg.vocab_max_size, with_bos_eos=True)
     return DataInfo(task=spec.task, vocab=vocab, labels=data.labels, target_vocab=target_vocab)
-
-
-def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, max_seconds: float,
-              corpus: Callable[[str], PretrainCorpus] | None):
-    """Run the model's optional pretraining hook; returns (metrics, curves)."""
-    hook = getattr(model, "pretrain", None)
-    if hook is None:
-        return {}, {}
-    cache = work_dir.parent / "pretrained"
-    if corpus is None:
-        ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]), cache,
-                              data.fingerprint, seed, max_seconds)
-        return hook(ctx)
-    text = corpus(data.card.language)
-    metrics, curves = hook(PretrainContext(text.sentences, cache, text.fingerprint,
-                                           PRETRAIN_SEED, max_seconds))
-    return {**metrics, "pretrain/corpus_datasets": float(len(text.members))}, curves
 
 
 # Full scale of each primary metric: the flat rule's tolerance is a fraction of it.
@@ -240,7 +205,7 @@ def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         return None
     if isinstance(model, torch.nn.Module):
         model.to(pick_device())
-    metrics, _ = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds, corpus)
+    metrics, _ = run_pretrain_hook(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds, corpus)
     return metrics
 
 
@@ -343,8 +308,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     model, device = _new_model(spec, info, cfg)
     with PeakRss() as rss:
         start = time.perf_counter()
-        extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds,
-                                  corpus)
+        extra, curves = run_pretrain_hook(model, data, work_dir, spec.seed,
+                                          cfg.pretrain_max_seconds, corpus)
         fit = _fit(cell, model, info, train, dev, dev_used, work_dir, device, on_epoch)
         train_seconds = time.perf_counter() - start
     model_dir = work_dir / cell.key

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from zoo.data.catalog import list_datasets
 from zoo.data.prepare import PreparedDataset
@@ -47,3 +48,38 @@ def language_corpus(language: str, load: Callable[[str], PreparedDataset]) -> Pr
     text = "|".join(f"{part.name}={part.fingerprint}" for part in parts)
     return PretrainCorpus(language, tuple(p.name for p in parts), sentences,
                           hashlib.sha256(text.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
+class PretrainContext:
+    """What a model with a `pretrain(ctx)` hook (e.g. the ELMo biLM) gets before training.
+
+    `sentences` is unlabeled training text (never dev or test): in benchmark runs the
+    language's pretraining corpus (zoo.pretraining: every default dataset of the language,
+    seed PRETRAIN_SEED), shared by every task, size and seed; in a bare `train_cell` call
+    without a corpus, the dataset's own training split with the cell's seed. Cached under
+    `cache_dir` by `data_fingerprint` (the corpus's) and seed.
+    """
+
+    sentences: tuple[tuple[str, ...], ...]
+    cache_dir: Path
+    data_fingerprint: str
+    seed: int
+    max_seconds: float = 0.0  # TrainConfig.pretrain_max_seconds; 0 = the model's own budget
+
+
+def run_pretrain_hook(model, data: PreparedDataset, work_dir: Path, seed: int,
+                      max_seconds: float, corpus: Callable[[str], PretrainCorpus] | None):
+    """Run the model's optional pretraining hook; returns (metrics, curves)."""
+    hook = getattr(model, "pretrain", None)
+    if hook is None:
+        return {}, {}
+    cache = work_dir.parent / "pretrained"
+    if corpus is None:
+        ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]), cache,
+                              data.fingerprint, seed, max_seconds)
+        return hook(ctx)
+    text = corpus(data.card.language)
+    metrics, curves = hook(PretrainContext(text.sentences, cache, text.fingerprint,
+                                           PRETRAIN_SEED, max_seconds))
+    return {**metrics, "pretrain/corpus_datasets": float(len(text.members))}, curves
