@@ -226,7 +226,7 @@ def _linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
                   metric: str) -> Advice | None:
     linear = [r for r in small if r.family == "tfidf" and r.q(metric) is not None]
     neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
-              and not is_classical(r.family) and r.q(metric) is not None]
+              and not is_classical(r.family, model=r.model) and r.q(metric) is not None]
     if linear and neural and len({r.n_train for r in (*small, *full)}) > 1:
         return _best_pair("With little labelled data a linear TF-IDF model beats neural "
                           "networks.", linear, neural, compare, metric)

@@ -18,25 +18,33 @@ from dataclasses import dataclass
 
 from reports.significance import Comparison
 
-FLOOR_MODELS = frozenset({"majority_class", "all_o", "copy_source"})
 FLOOR_FAMILY = "floor"
-# Families of classical models (kind "classical" in the zoo registry): no epochs, no caps.
+# Families of classical models, for a model the zoo's catalog does not know (a removed or
+# synthetic one) and whose run has no `model_kind` tag: no epochs, no caps.
 CLASSICAL_FAMILIES = frozenset({"tfidf", "feature_crf", "lexical", FLOOR_FAMILY})
 STOP_REASONS = ("early_stopped", "fitted", "epoch_cap", "time_cap", "unknown")
 # Worst first: a row of several seeds reports its worst seed's stop reason.
 _SEVERITY = {"time_cap": 0, "unknown": 1, "epoch_cap": 2, "early_stopped": 3, "fitted": 4}
 
 
+def _metadata(model: str, tags: Mapping[str, str] | None) -> Mapping[str, str]:
+    from reports.runs import model_tags  # the run's own tags over the catalog's entry
+
+    return model_tags(model, tags or {}) if model else (tags or {})
+
+
 def is_floor(model: str, family: str | None = None, tags: Mapping[str, str] | None = None,
              ) -> bool:
-    """The one place that decides whether a model is a task's trivial floor."""
-    if tags and str(tags.get("zoo.floor", "")).lower() == "true":
-        return True
-    return model in FLOOR_MODELS or (family or "").lower() == FLOOR_FAMILY
+    """The one place that decides whether a model is a task's trivial floor: its metadata
+    (the run's `zoo.floor` tag, else the catalog entry's), never its name."""
+    flag = str(_metadata(model, tags).get("zoo.floor", "")).lower()
+    if flag:
+        return flag == "true"
+    return (family or "").lower() == FLOOR_FAMILY
 
 
-def is_classical(family: str, tags: Mapping[str, str] | None = None) -> bool:
-    kind = (tags or {}).get("model_kind") or (tags or {}).get("zoo.model_kind")
+def is_classical(family: str, tags: Mapping[str, str] | None = None, model: str = "") -> bool:
+    kind = _metadata(model, tags).get("model_kind") or (tags or {}).get("zoo.model_kind")
     if kind:
         return kind == "classical"
     return family.lower() in CLASSICAL_FAMILIES
@@ -58,7 +66,7 @@ def run_stop(model: str, family: str, tags: Mapping[str, str],
     raw = metrics.get("train/still_improving")
     improving = None if raw is None else bool(float(raw))
     if not reason and not conv:  # an old run, from before stop reasons were logged
-        if is_classical(family, tags) or is_floor(model, family, tags):
+        if is_classical(family, tags, model) or is_floor(model, family, tags):
             return RunStop("fitted", True, None)
         return RunStop("unknown", False, improving)
     reason = reason if reason in STOP_REASONS else "unknown"

@@ -6,8 +6,8 @@ as an MLflow pyfunc model and register it with a self-explaining alias
 (run after the report) call; it is the only writer here. The report only reads what is
 registered (`registry_state`), so rendering it never changes the registry.
 
-Named "registration" rather than "model_registry": zoo/registry.py is the zoo's own registry
-of model constructors, and this module is the step that writes to MLflow's registry.
+Named "registration" rather than "model_registry": zoo/model_catalog.py is the zoo's own
+catalog of model constructors, and this module is the step that writes to MLflow's registry.
 
 Only the dataset's newest environment is registered (its latency budgets are current). A
 model whose folder is not on this machine is listed as skipped, never silently dropped.
