@@ -40,6 +40,21 @@ def run_plain(cells, latency_calls: int) -> float:
     return time.perf_counter() - start
 
 
+def server_cpu_seconds() -> float:
+    """CPU seconds used so far by the ephemeral Prefect server (a child process of this one)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "prefect.server" in " ".join(child.cmdline()):
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick")
@@ -73,14 +88,19 @@ def main() -> None:
     server_start = time.perf_counter() - t0
 
     plain = run_plain(cells, args.latency_calls)
-    t0 = time.perf_counter()
+    server_before, t0 = server_cpu_seconds(), time.perf_counter()
     result = benchmark(profile=args.profile, latency_calls=args.latency_calls, parallel=1,
                        register=False, **matrix)
     orchestrated = time.perf_counter() - t0
+    server_cpu = server_cpu_seconds() - server_before
     print(f"cells: {len(cells)} ({result['counts']})")
     print(f"ephemeral Prefect server start (once per process): {server_start:.1f} s")
     print(f"plain function calls:              {plain:.1f} s")
     print(f"Prefect flow + MLflow + report:    {orchestrated:.1f} s")
+    print(f"ephemeral server CPU during the flow: {server_cpu:.1f} s "
+          f"({server_cpu / orchestrated:.1%} of the flow's wall time, of "
+          f"{os.cpu_count()} cores)")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     print(f"overhead: {orchestrated / plain - 1:+.1%} (ratio {orchestrated / plain:.3f})")
 
 
