@@ -6,7 +6,7 @@ Both start from a warm data cache and run one cell at a time with the same torch
 count (the flow's default runs cells side by side, which would hide its overhead). The
 ephemeral Prefect server start is reported separately by running a trivial flow first.
 Registering the recommended models in the MLflow registry is switched off in the flow arm
-(the flow's `register=False`): it is a product step, not orchestration; rendering is counted.
+(the flow's `register_picks=False`): it is a product step, not orchestration; rendering is counted.
 
     .venv/bin/python benchmarks/overhead.py                 # small matrix
     .venv/bin/python benchmarks/overhead.py --profile quick # the README's main job
@@ -90,7 +90,7 @@ def main() -> None:
     plain = run_plain(cells, args.latency_calls)
     server_before, t0 = server_cpu_seconds(), time.perf_counter()
     result = benchmark(profile=args.profile, latency_calls=args.latency_calls, parallel=1,
-                       register=False, **matrix)
+                       register_picks=False, **matrix)
     orchestrated = time.perf_counter() - t0
     server_cpu = server_cpu_seconds() - server_before
     print(f"cells: {len(cells)} ({result['counts']})")

@@ -114,14 +114,14 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
               overrides: dict | None = None, refresh: bool = False,
               experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
               data_mirror: str | None = None, latency_calls: int = 200,
-              parallel: int | None = None, register: bool = True) -> dict:
+              parallel: int | None = None, register_picks: bool = True) -> dict:
     """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide.
     One sweep at a time per store: a second waits for the first (zoo.store_lock)."""
     logger = get_run_logger()
     with store_lock.holding(f"benchmark flow, profile {profile}", wait=True, log=logger.warning):
         result = _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides,
                         refresh, experiment, report_dir, data_mirror, latency_calls, parallel)
-        if register:  # after the report, which only reads MLflow (flows/register.py)
+        if register_picks:  # after the report, which only reads MLflow (flows/register.py)
             result["registered"] = register_models(experiment)
         return result
 
