@@ -8,8 +8,11 @@ ephemeral Prefect server start is reported separately by running a trivial flow 
 Registering the recommended models in the MLflow registry is switched off in the flow arm
 (the flow's `register_picks=False`): it is a product step, not orchestration; rendering is counted.
 
-    .venv/bin/python benchmarks/overhead.py                 # small matrix
-    .venv/bin/python benchmarks/overhead.py --profile quick # the README's main job
+    .venv/bin/python benchmarks/overhead.py                                  # small matrix
+    .venv/bin/python benchmarks/overhead.py --profile quick --models profile # the main job
+
+The small matrix (8 cells of ~1 s) measures the fixed costs: process start, one MLflow run
+per cell, the report; the quick profile is the issue's yardstick.
 """
 from __future__ import annotations
 

@@ -18,9 +18,9 @@ import time
 from pathlib import Path
 
 MATRIX = ["--datasets", "mr,wnut16,tatoeba-en-es",
-          "--models", "tfidf_logreg,nb_logreg,cnn_small,lstm_small,feature_crf,"
-                      "bilstm_crf_small,lexical_translation",
-          "--sizes", "400", "--seeds", "1"]
+          "--models", "tfidf_logreg,nb_logreg,cnn_small,lstm_small,transformer_small,"
+                      "feature_crf,bilstm_crf_small,seq2seq_gru_small,lexical_translation",
+          "--sizes", "1000", "--seeds", "1"]
 READ = """
 import json, sys
 from zoo import tracking
@@ -47,6 +47,11 @@ def run_tree(tree: Path, data_cache: Path) -> tuple[dict, float]:
     return json.loads(out), seconds
 
 
+def _score(row: dict) -> str:
+    value = row.get("primary")
+    return "missing" if value is None else f"{value:.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True)
@@ -62,8 +67,7 @@ def main() -> None:
         equal = a.get("primary") is not None and a.get("primary") == b.get("primary")
         same += equal
         epochs = f"{a.get('epochs') or 0:.0f}/{b.get('epochs') or 0:.0f}"
-        print(f"{cell:48} {a.get('primary') or float('nan'):9.4f} "
-              f"{b.get('primary') or float('nan'):9.4f} {epochs:>7}  {'yes' if equal else 'NO'}")
+        print(f"{cell:48} {_score(a):>9} {_score(b):>9} {epochs:>7}  {'yes' if equal else 'NO'}")
     print(f"{same} of {len(old.keys() | new.keys())} cells give the same test score; "
           f"old tree {old_s:.0f} s, new tree {new_s:.0f} s (load {os.getloadavg()[0]:.1f})")
 
