@@ -148,14 +148,15 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
     # with the Dask runner the tasks already run in Dask's worker processes. The biLM
     # pretrains in one of them while the others train; an ELMo cell that starts before it
     # is done waits on the pretraining cache's lock.
+    to_pretrain = bench.pending_pretraining(resolved, exp_id, refresh)
     with workers.cell_pool(parallel, threads):
-        pretraining = pretrain_task.submit(cells, data_mirror)
+        pretraining = [pretrain_task.submit(to_pretrain, data_mirror)] if to_pretrain else []
         futures = submit_bounded(bench.longest_first(resolved), parallel + QUEUED_CELLS,
                                  lambda cell: train_cell_task.submit(
                                      cell, exp_id, parent_id, data_mirror, refresh, threads),
-                                 running=[pretraining])
+                                 running=pretraining)
         trained = [f.result() for f in futures]
-    for row in pretraining.result():
+    for row in (pretraining[0].result() if pretraining else []):
         logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
                     row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
     # Latency is measured only now, one cell at a time, with no training running beside it.

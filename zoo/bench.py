@@ -185,6 +185,16 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[di
     return rows
 
 
+def pending_pretraining(cells: list[ResolvedCell], exp_id: str,
+                        refresh: bool = False) -> list[CellSpec]:
+    """The specs whose model may need the biLM and which will train (no FINISHED run of
+    their key, or `refresh`): a fully cached sweep then starts no pretraining task, and no
+    worker process (a spawn and a torch import, about 7 s of a cached quick re-run)."""
+    done = set() if refresh else tracking.finished_cell_keys(exp_id)
+    return [c.spec for c in cells if c.key not in done
+            and (e := get_entry(c.spec.model)).kind == "neural" and e.runtime == "torch"]
+
+
 def data_cache_dir() -> Path:
     """Downloads and prepared datasets; ZOO_DATA_CACHE shares one cache between homes."""
     override = os.environ.get("ZOO_DATA_CACHE")

@@ -87,6 +87,18 @@ def finished_cell_run(exp_id: str, key: str) -> str | None:
     return None
 
 
+def finished_cell_keys(exp_id: str) -> set[str]:
+    """The cache keys of every FINISHED cell run of the experiment, in one paged search."""
+    c, keys, token = client(), set(), None
+    while True:
+        page = c.search_runs([exp_id], f"tags.`{KIND}` = 'cell' and attributes.status = "
+                                       "'FINISHED'", max_results=1000, page_token=token)
+        keys.update(r.data.tags.get(CELL_KEY, "") for r in page)
+        token = page.token
+        if not token:
+            return keys
+
+
 def resumable_cell_run(exp_id: str, key: str) -> tuple[str | None, str | None]:
     """(run id, model dir) of a cell trained but not yet measured; other leftovers are KILLED."""
     found: tuple[str | None, str | None] = (None, None)
