@@ -166,13 +166,18 @@ def longest_first(cells: list) -> list:
     return sorted(cells, key=order)
 
 
+def _may_pretrain(model: str) -> bool:
+    """Only a float neural model can carry a pretrain hook (ONNX twins reuse its weights)."""
+    entry = get_entry(model)
+    return entry.kind == "neural" and entry.runtime == "torch"
+
+
 def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[dict]:
     """Pretrain what the planned cells' models need (the ELMo biLM: once per language and
     biLM config, zoo.pretraining), before any cell trains; one row per model with a hook.
     A cached biLM makes this a file read."""
     rows = []
-    trainable = [s for s in cells if (e := get_entry(s.model)).kind == "neural"
-                 and e.runtime == "torch"]
+    trainable = [s for s in cells if _may_pretrain(s.model)]
     for model in dict.fromkeys(spec.model for spec in trainable):
         spec = next(s for s in trainable if s.model == model)
         data = prepared(spec.dataset, mirror)
@@ -191,8 +196,7 @@ def pending_pretraining(cells: list[ResolvedCell], exp_id: str,
     their key, or `refresh`): a fully cached sweep then starts no pretraining task, and no
     worker process (a spawn and a torch import, about 7 s of a cached quick re-run)."""
     done = set() if refresh else tracking.finished_cell_keys(exp_id)
-    return [c.spec for c in cells if c.key not in done
-            and (e := get_entry(c.spec.model)).kind == "neural" and e.runtime == "torch"]
+    return [c.spec for c in cells if c.key not in done and _may_pretrain(c.spec.model)]
 
 
 def data_cache_dir() -> Path:
@@ -258,7 +262,7 @@ def run_training_cell(cell: ResolvedCell, exp_id: str, parent_id: str | None, *,
         slot.enter_context(workers.training_slot())
         run_id = tracking.start_cell_run(
             exp_id, parent_id, spec.label, key,
-            tracking.cell_tags(cell, cell.data_fingerprint, environment()),
+            tracking.cell_tags(cell, environment()),
             tracking.cell_params(cell))
         try:
             began = time.time()

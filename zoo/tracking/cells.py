@@ -17,7 +17,7 @@ from zoo.tracking.store import STAGE
 log = logging.getLogger(__name__)
 
 
-def cell_tags(cell, data_fingerprint: str, env: dict[str, str]) -> dict[str, object]:
+def cell_tags(cell, env: dict[str, str]) -> dict[str, object]:
     """`cell`: a zoo.cells.ResolvedCell; the model's registry metadata plus the cell's axes."""
     from zoo.cells import PROTOCOL
     from zoo.configs import config_hash
@@ -31,7 +31,7 @@ def cell_tags(cell, data_fingerprint: str, env: dict[str, str]) -> dict[str, obj
         "model": spec.model, "task": spec.task,
         **entry.tags(),  # family, size, direction, CRF, runtime, float twin, textbook twins
         "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
-        "profile": spec.profile, "data_fingerprint": data_fingerprint,
+        "profile": spec.profile, "data_fingerprint": cell.data_fingerprint,
         "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
         "config_hash": config_hash(cell.config),
         "env_id": environment_id(env), "worker_host": socket.gethostname(),
