@@ -36,8 +36,13 @@ def test_every_family_has_a_tiny_variant():
 
 
 def _states(model, batch, ids=None):
-    """Encoder states of a batch, with its characters for a model that reads them."""
+    """Encoder states of a batch, with its characters or subword pieces for a model that
+    reads them."""
     ids = batch.ids if ids is None else ids
+    if getattr(model, "subwords", None) is not None:
+        # Word ids are not its input; its padding pieces (id 0, [PAD]) are what it masks,
+        # and the sentence alone vs in a padded batch checks that.
+        return model.encoder(batch.pieces, batch.starts, batch.mask)
     if hasattr(model, "encode"):  # classifiers and taggers (zoo.encoder_head)
         return model.encode(ids, batch.mask, batch.chars)
     return model.encoder(ids, batch.mask)

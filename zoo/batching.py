@@ -19,6 +19,10 @@ class Batch:
     tags: torch.Tensor | None = None  # (B, T) tag ids (ner), 0 on padding
     target: torch.Tensor | None = None  # (B, U) <s> y1 .. yn </s> (translation), 0 = padding
     chars: torch.Tensor | None = None  # (B, T, C) byte ids of each token (zoo.encoders.chars)
+    # Subword models (zoo.encoders.wordpieces): (B, S) piece ids and (B, T) the position of
+    # each word's first piece in them.
+    pieces: torch.Tensor | None = None
+    starts: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.ids.shape[0]
@@ -28,7 +32,7 @@ class Batch:
         CPU case: the collator builds CPU tensors, so this costs nothing without a GPU)."""
         device = torch.device(device) if isinstance(device, str) else device
         tensors = (self.ids, self.mask, self.labels, self.tags, self.target,
-                   self.chars)  # every field, in order
+                   self.chars, self.pieces, self.starts)  # every field, in order
         if all(t is None or t.device == device for t in tensors):
             return self
         return Batch(*(None if t is None else t.to(device) for t in tensors))
@@ -58,8 +62,12 @@ class Collator:
     """
 
     def __init__(self, task: str, vocab: Vocab, labels: Sequence[str] = (),
-                 target_vocab: Vocab | None = None, max_len: int = 64, max_chars: int = 0):
+                 target_vocab: Vocab | None = None, max_len: int = 64, max_chars: int = 0,
+                 subwords=None):
         self.task = task
+        # Models that read subword pieces (`model.subwords`, a zoo.encoders.wordpieces.
+        # WordPieces) get them too, from the token strings.
+        self.subwords = subwords
         # Models with character features (`model.max_chars`, zoo.encoder_head) get each
         # token's bytes too, from the token itself: an unseen word keeps its spelling.
         self.max_chars = max_chars
@@ -87,6 +95,8 @@ class Collator:
         batch = Batch(ids=ids, mask=mask)
         if self.max_chars:
             batch.chars = char_batch(token_rows, ids.shape[1], self.max_chars)  # (B, T, C)
+        if self.subwords is not None:
+            batch.pieces, batch.starts = self.subwords.batch(token_rows, ids.shape[1])
         if not with_gold:
             return batch
         if self.task == "sentiment":
@@ -122,9 +132,11 @@ class Collator:
 
 def collator_for(model, info, max_len: int) -> Collator:
     """The collator a built model reads: its task's vocabularies (`info`, a DataInfo), plus
-    each token's characters when the model has character features (`model.max_chars`)."""
+    each token's characters when the model has character features (`model.max_chars`), and
+    its subword pieces when it reads them (`model.subwords`)."""
     return Collator(info.task, info.vocab, info.labels, info.target_vocab, max_len,
-                    max_chars=int(getattr(model, "max_chars", 0) or 0))
+                    max_chars=int(getattr(model, "max_chars", 0) or 0),
+                    subwords=getattr(model, "subwords", None))
 
 
 EVAL_BATCH_SIZE = 128  # examples per forward pass when predicting a whole split

@@ -25,6 +25,21 @@ class _Encoded(nn.Module):
     def max_chars(self) -> int:
         return int(getattr(self.encoder, "max_chars", 0))
 
+    @property
+    def subwords(self):
+        """The encoder's WordPieces when it reads subword pieces (zoo.encoders.bert)."""
+        return getattr(self.encoder, "subwords", None)
+
+    def encode_batch(self, batch: Batch) -> torch.Tensor:
+        """(B, T, D) word states of a collated batch, whatever the encoder reads."""
+        if self.subwords is not None:
+            if batch.pieces is None:
+                raise ValueError(f"{type(self.encoder).__name__} reads subword pieces, but the "
+                                 "batch has none: build its collator with "
+                                 "zoo.batching.collator_for(model, info, max_len)")
+            return self.encoder(batch.pieces, batch.starts, batch.mask)  # (B, T, D)
+        return self.encode(batch.ids, batch.mask, batch.chars)  # (B, T, D)
+
     def encode(self, ids: torch.Tensor, mask: torch.Tensor,
                chars: torch.Tensor | None = None) -> torch.Tensor:
         if chars is None:
@@ -48,17 +63,20 @@ class SequenceClassifier(_Encoded):
                chars: torch.Tensor | None = None) -> torch.Tensor:
         return self.head(self.encode(ids, mask, chars), mask)  # (B, C)
 
+    def batch_logits(self, batch: Batch) -> torch.Tensor:
+        return self.head(self.encode_batch(batch), batch.mask)  # (B, C)
+
     def forward(self, ids: torch.Tensor, mask: torch.Tensor,
                 chars: torch.Tensor | None = None) -> torch.Tensor:
         return self.logits(ids, mask, chars)
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        return F.cross_entropy(self.logits(batch.ids, batch.mask, batch.chars), batch.labels,
+        return F.cross_entropy(self.batch_logits(batch), batch.labels,
                                label_smoothing=self.label_smoothing)
 
     @torch.no_grad()
     def predict(self, batch: Batch) -> list[int]:
-        return self.logits(batch.ids, batch.mask, batch.chars).argmax(-1).tolist()
+        return self.batch_logits(batch).argmax(-1).tolist()
 
 
 class SequenceTagger(_Encoded):
@@ -72,12 +90,12 @@ class SequenceTagger(_Encoded):
         return self.head.out(self.encode(ids, mask, chars))  # (B, T, K) emission scores
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        states = self.encode(batch.ids, batch.mask, batch.chars)  # (B, T, D)
+        states = self.encode_batch(batch)  # (B, T, D)
         return self.head.loss(states, batch.mask, batch.tags)
 
     @torch.no_grad()
     def predict(self, batch: Batch) -> list[list[int]]:
-        return self.head.decode(self.encode(batch.ids, batch.mask, batch.chars), batch.mask)
+        return self.head.decode(self.encode_batch(batch), batch.mask)
 
 
 def classifier_or_tagger(encoder: nn.Module, info: DataInfo, *, pooling: str = "mean",
