@@ -255,6 +255,25 @@ def _transformer_claim(full: Sequence[Row], small: Sequence[Row],
     return Advice(claim, "disagrees", text + ".")
 
 
+def _pretrained_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+                      metric: str) -> Advice | None:
+    """Does a model pretrained on outside text beat everything trained on the benchmark
+    alone, at the smallest and at the largest size measured?"""
+    def split(rows):
+        return ([r for r in rows if r.pretrained and r.q(metric) is not None],
+                [r for r in rows if not r.pretrained and r.q(metric) is not None])
+
+    claim = ("A transformer pretrained on outside text beats every model trained on the "
+             "benchmark alone.")
+    pairs: dict[int | None, tuple[Row, Row]] = {}  # by size: small and full may be one
+    for rows in (small, full):
+        ours, theirs = split(rows)
+        if ours and theirs:
+            pairs[ours[0].n_train] = (max(ours, key=lambda r: r.q(metric)),
+                                      max(theirs, key=lambda r: r.q(metric)))
+    return _pairs_claim(claim, list(pairs.values()), compare, metric) if pairs else None
+
+
 def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
              compare: Compare, quant: Sequence[QuantRow], recs: Sequence[Recommendation],
              crossings: Sequence[Crossover]) -> list[Advice]:
@@ -263,7 +282,11 @@ def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
     floor). The floor models are never evidence for or against a claim."""
     full = [r for r in full if not _floor(r)]
     small = [r for r in small if not _floor(r)]
-    out = [_elmo_claim(full, small, compare, metric), _realtime_claim(full, quant, recs)]
+    pretrained = _pretrained_claim(full, small, compare, metric)
+    # The textbook claims below speak of models that learn from the benchmark's data only.
+    full = [r for r in full if not r.pretrained]
+    small = [r for r in small if not r.pretrained]
+    out = [pretrained, _elmo_claim(full, small, compare, metric), _realtime_claim(full, quant, recs)]
     out += [_pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
             for claim, twin, tasks in TWIN_CLAIMS if tasks is None or task in tasks]
     out += [_linear_claim(full, small, compare, metric),

@@ -70,6 +70,7 @@ class Row:
     run_scores: dict[str, float] = field(default_factory=dict)  # run id -> primary, points
     usability: Usability | None = None  # None: not assessed (counts as usable)
     twins: Mapping[str, str] = field(default_factory=dict)  # reports.runs.Cell.twins
+    pretrained: str = ""  # reports.runs.Cell.pretrained
 
     def q(self, metric: str) -> float | None:
         stat = self.quality.get(metric)
@@ -100,7 +101,7 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
         first = group[0]
         rows.append(Row(
             model=model, family=first.family, runtime=first.runtime, base=first.base,
-            twins=first.twins,
+            twins=first.twins, pretrained=first.pretrained,
             n_train=n_train, seeds=tuple(c.seed for c in group),
             run_ids=tuple(c.run_id for c in group), quality=quality,
             latency_p50=_mean(c.metric("latency/p50_ms") for c in group),

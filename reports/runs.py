@@ -85,6 +85,8 @@ class Cell:
     # The registered models that differ from this one in one property only (zoo.model_catalog.
     # Twins): {"unidirectional": ..., "no_crf": ..., "small": ...}, the ones it has.
     twins: Mapping[str, str] = field(default_factory=dict)
+    # The outside checkpoint the model started from ("" when trained on the benchmark only).
+    pretrained: str = ""
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -121,7 +123,8 @@ def to_cell(run: Mapping) -> Cell:
         env_id=tags.get("env_id", "?"), start_time=int(run.get("start_time") or 0),
         end_time=int(run["end_time"]) if run.get("end_time") else None,
         metrics=metrics, tags=tags,
-        twins={k[len("twin_"):]: v for k, v in meta.items() if k.startswith("twin_") and v})
+        twins={k[len("twin_"):]: v for k, v in meta.items() if k.startswith("twin_") and v},
+        pretrained=meta.get("pretrained", ""))
 
 
 def to_cells(runs: Iterable[Mapping]) -> list[Cell]:

@@ -183,8 +183,11 @@ def not_usable_text(row) -> str:
 
 
 def markers(row) -> list[str]:
-    """The small markers shown beside every number of `row`: '1 seed', 'time-capped'."""
+    """The small markers shown beside every number of `row`: '1 seed', 'time-capped',
+    'pretrained' (it started from a checkpoint trained on text outside the benchmark)."""
     out = []
+    if getattr(row, "pretrained", ""):
+        out.append("pretrained")
     status = getattr(row, "usability", None)
     if len(getattr(row, "seeds", ()) or ()) == 1:
         out.append("1 seed")

@@ -57,27 +57,27 @@ PINNED = {
             bilstm_crf_small_ort_q8 bilstm_small bilstm_small_ort bilstm_small_ort_q8
             cnn_base cnn_small cnn_small_ort cnn_small_ort_q8 elmo_finetune_base
             elmo_frozen_base feature_crf gru_small lstm_base lstm_small lstm_small_ort
-            lstm_small_ort_q8 rnn_small transformer_base transformer_crf_base
+            lstm_small_ort_q8 minilm_l6 rnn_small transformer_base transformer_crf_base
             """,
         "wnut17": """
             all_o bilstm_base bilstm_crf_base bilstm_crf_small bilstm_crf_small_ort
             bilstm_crf_small_ort_q8 bilstm_small bilstm_small_ort bilstm_small_ort_q8
             cnn_base cnn_small cnn_small_ort cnn_small_ort_q8 elmo_finetune_base
             elmo_frozen_base feature_crf gru_small lstm_base lstm_small lstm_small_ort
-            lstm_small_ort_q8 rnn_small transformer_base transformer_crf_base
+            lstm_small_ort_q8 minilm_l6 rnn_small transformer_base transformer_crf_base
             """,
         "sst2": """
             bilstm_base bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_base cnn_small
             cnn_small_ort cnn_small_ort_q8 elmo_finetune_base elmo_frozen_base gru_small
             lstm_attn_base lstm_base lstm_small lstm_small_ort lstm_small_ort_q8
-            majority_class nb_logreg rnn_small tfidf_logreg transformer_base
+            majority_class minilm_l6 nb_logreg rnn_small tfidf_logreg transformer_base
             """,
         "multi30k": """
             copy_source lexical_translation seq2seq_lstm_base seq2seq_transformer_base
             """,
     },
 }
-CELLS = {"quick": 42, "standard": 334, "full": 1460}
+CELLS = {"quick": 42, "standard": 334, "full": 1520}
 
 
 @pytest.mark.parametrize("profile", sorted(PINNED))

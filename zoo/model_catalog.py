@@ -73,6 +73,9 @@ class ModelEntry:
     bidirectional: bool | None = None
     crf: bool = False  # tags with a CRF output layer (on NER)
     twins: Twins = field(default_factory=Twins)
+    # The checkpoint a model starts from when it was pretrained on text outside the
+    # benchmark (e.g. "all-MiniLM-L6-v2"); "" when it learns from the benchmark's data only.
+    pretrained: str = ""
 
     def recipe(self, task: str) -> dict[str, object]:
         """The TrainConfig overrides this model trains with on `task`."""
@@ -85,7 +88,7 @@ class ModelEntry:
                 "base_model": self.base or "", "zoo.floor": flag[self.floor],
                 "model_size": self.size or "", "bidirectional": flag[self.bidirectional],
                 "crf": flag[self.crf], "model_tasks": ",".join(self.tasks),
-                **self.twins.tags()}
+                "pretrained": self.pretrained, **self.twins.tags()}
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -125,6 +128,7 @@ def register_model(
     bidirectional: bool | None = None,
     crf: bool = False,
     twins: Twins | None = None,
+    pretrained: str = "",
 ):
     """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
     _check(name, tasks, kind, runtime, size, floor, task_defaults)
@@ -136,7 +140,8 @@ def register_model(
         _REGISTRY[name] = ModelEntry(
             name, family, tasks, kind, builder, doc, dict(train_defaults or {}), runtime,
             base, floor, {t: dict(d) for t, d in (task_defaults or {}).items() if t in tasks},
-            size, bidirectional, crf, twins or Twins())  # a family recipe covers all its tasks
+            size, bidirectional, crf, twins or Twins(),  # a family recipe covers all its tasks
+            pretrained)
         return builder
 
     return decorate

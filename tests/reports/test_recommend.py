@@ -181,3 +181,32 @@ def test_textbook_pairs_come_from_the_twin_metadata_never_the_names():
     assert cell.twins == {"no_crf": "bilstm_base", "small": "bilstm_crf_small"}
     tagged = to_cells([make_run("bilstm_crf_base", tags={"model_size": "base"})])[0]
     assert tagged.twins == {}  # a run with metadata tags is read as logged
+
+
+def test_a_pretrained_model_has_its_own_claim_and_stays_out_of_the_others():
+    import dataclasses
+
+    from reports.usable import markers
+
+    minilm = dataclasses.replace(row("minilm_l6", 90.0, 8.0, family="pretrained_transformer"),
+                                 pretrained="all-MiniLM-L6-v2")
+    minilm_small = dataclasses.replace(minilm, n_train=100, quality={
+        "accuracy": Stat(80.0, None, 1, 79.0, 81.0)}, run_scores={"minilm_l6-1": 80.0})
+    full = [minilm, row("bilstm_small", 88.0, 3.0), row("tfidf_logreg", 79.0, 0.05,
+                                                         family="tfidf")]
+    small = [minilm_small, row("tfidf_logreg", 72.0, 0.05, n=100, family="tfidf"),
+             row("bilstm_small", 60.0, 3.0, n=100)]
+    found = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full, small,
+                                                 by_gap(1.0), [], [], [])}
+    claim = found["A transformer pretrained on outside text beats every model trained on the "
+                  "benchmark alone."]
+    assert claim.verdict == "agrees" and "bilstm_small" in claim.evidence
+    assert "tfidf_logreg" in claim.evidence  # the best from scratch at 100 examples
+    # The linear claim compares models trained from scratch only: minilm would reverse it.
+    linear = "With little labelled data a linear TF-IDF model beats neural networks."
+    assert found[linear].verdict == "agrees" and "minilm" not in found[linear].evidence
+    assert "pretrained" in markers(minilm) and "pretrained" not in markers(full[1])
+    # Close enough to the best scratch model: no significant difference, inconclusive.
+    close = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full[:2], [],
+                                                 by_gap(5.0), [], [], [])}
+    assert close[claim.claim].verdict == "inconclusive"

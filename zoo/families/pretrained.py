@@ -80,7 +80,7 @@ def _checkpoint_tokenizer(ckpt: Checkpoint):
 
 
 @register_model("minilm_l6", family="pretrained_transformer", tasks=CLS_TAG, size="base",
-                **recipes.PRETRAINED)
+                pretrained=MINILM_L6.name, **recipes.PRETRAINED)
 def minilm_l6(info: DataInfo):
     """MiniLM-L6-H384 (all-MiniLM-L6-v2, pretrained, uncased), fine-tuned; 22.7M params."""
     cfg = BertConfig(vocab_size=30522, hidden=384, layers=6, heads=12, ffn=1536)
