@@ -23,7 +23,7 @@ PINNED = {
     "quick": {
         "mr": """
             bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small
-            gru_small lstm_small majority_class nb_logreg rnn_small tfidf_logreg
+            gru_small lstm_small majority_class nb_bigrams nb_logreg rnn_small tfidf_logreg
             transformer_small
             """,
         "wnut16": """
@@ -38,8 +38,8 @@ PINNED = {
     "standard": {
         "mr": """
             bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small
-            gru_small lstm_attn_small lstm_small majority_class nb_logreg rnn_small
-            tfidf_logreg transformer_small
+            gru_small lstm_attn_small lstm_small majority_class nb_bigrams nb_logreg
+            rnn_small tfidf_logreg transformer_small
             """,
         "wnut16": """
             all_o bilstm_crf_small bilstm_crf_small_ort bilstm_crf_small_ort_q8 bilstm_small
@@ -70,14 +70,15 @@ PINNED = {
             bilstm_base bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_base cnn_small
             cnn_small_ort cnn_small_ort_q8 elmo_finetune_base elmo_frozen_base gru_small
             lstm_attn_base lstm_base lstm_small lstm_small_ort lstm_small_ort_q8
-            majority_class minilm_l6 nb_logreg rnn_small tfidf_logreg transformer_base
+            majority_class minilm_l6 nb_bigrams nb_logreg rnn_small tfidf_logreg
+            transformer_base
             """,
         "multi30k": """
             copy_source lexical_translation seq2seq_lstm_base seq2seq_transformer_base
             """,
     },
 }
-CELLS = {"quick": 42, "standard": 334, "full": 1520}
+CELLS = {"quick": 44, "standard": 346, "full": 1540}
 
 
 @pytest.mark.parametrize("profile", sorted(PINNED))
