@@ -205,7 +205,8 @@ def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         return None
     if isinstance(model, torch.nn.Module):
         model.to(pick_device())
-    metrics, _ = run_pretrain_hook(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds, corpus)
+    metrics, _ = run_pretrain_hook(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds,
+                                   corpus, cfg.pretrain_max_steps)
     return metrics
 
 
@@ -309,7 +310,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     with PeakRss() as rss:
         start = time.perf_counter()
         extra, curves = run_pretrain_hook(model, data, work_dir, spec.seed,
-                                          cfg.pretrain_max_seconds, corpus)
+                                          cfg.pretrain_max_seconds, corpus,
+                                          cfg.pretrain_max_steps)
         fit = _fit(cell, model, info, train, dev, dev_used, work_dir, device, on_epoch)
         train_seconds = time.perf_counter() - start
     model_dir = work_dir / cell.key

@@ -40,7 +40,10 @@ class TrainConfig:
     # bfloat16 autocast while training on a CUDA device (ignored on the CPU). Off by default:
     # the float32 path is the one verified on a GPU so far (benchmarks/gpu_smoke.py).
     amp: bool = False
-    # Cap on a model's own pretraining (the ELMo biLM) in seconds; 0 = the model's default.
+    # Budget of a model's own pretraining (the ELMo biLM): optimizer steps, which make the
+    # pretrained weights the same on any machine, and a wall-clock safety cap in seconds
+    # (reported when hit); 0 = the model's default.
+    pretrain_max_steps: int = 0
     pretrain_max_seconds: float = 0.0
     vocab_min_freq: int = 1
     # Probability that a token seen once in the training subset is fed as <unk> while
@@ -248,7 +251,7 @@ PROFILES: dict[str, Profile] = {
         # once for both datasets that read English, on one worker's thread while the other
         # worker trains (2 threads ran 1.5x faster, 0.03 vs 0.02 epochs in 25 s, but would
         # leave the other worker idle).
-        train={"dev_limit": 400, "pretrain_max_seconds": 90.0},
+        train={"dev_limit": 400, "pretrain_max_steps": 400, "pretrain_max_seconds": 300.0},
         # NER and translation at one size each, to fit 15 minutes on 2 cores: at half of
         # wnut16's 1,916 tweets cnn_small stayed at span F1 0 (the floor) and the others at
         # 0.07-0.19, and every seq2seq model at 1,000 tatoeba pairs stayed under the
@@ -275,7 +278,7 @@ PROFILES: dict[str, Profile] = {
         # and wnut16 at 4 sizes x 3 seeds, ~2,100 for translation at 2 sizes x 1 seed.
         # The time cap is a safety net only: a cell that hits it is reported as
         # time-capped, not converged.
-        train={"dev_limit": 1000, "pretrain_max_seconds": 300.0,
+        train={"dev_limit": 1000, "pretrain_max_steps": 1000, "pretrain_max_seconds": 900.0,
                "max_train_seconds": 1800.0},
         dataset_sizes={"tatoeba-en-es": (3000, 10000)},
         dataset_seeds={"tatoeba-en-es": (1,)},

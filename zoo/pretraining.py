@@ -66,10 +66,12 @@ class PretrainContext:
     data_fingerprint: str
     seed: int
     max_seconds: float = 0.0  # TrainConfig.pretrain_max_seconds; 0 = the model's own budget
+    max_steps: int = 0  # TrainConfig.pretrain_max_steps; 0 = the model's own budget
 
 
 def run_pretrain_hook(model, data: PreparedDataset, work_dir: Path, seed: int,
-                      max_seconds: float, corpus: Callable[[str], PretrainCorpus] | None):
+                      max_seconds: float, corpus: Callable[[str], PretrainCorpus] | None,
+                      max_steps: int = 0):
     """Run the model's optional pretraining hook; returns (metrics, curves)."""
     hook = getattr(model, "pretrain", None)
     if hook is None:
@@ -77,9 +79,9 @@ def run_pretrain_hook(model, data: PreparedDataset, work_dir: Path, seed: int,
     cache = work_dir.parent / "pretrained"
     if corpus is None:
         ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]), cache,
-                              data.fingerprint, seed, max_seconds)
+                              data.fingerprint, seed, max_seconds, max_steps)
         return hook(ctx)
     text = corpus(data.card.language)
     metrics, curves = hook(PretrainContext(text.sentences, cache, text.fingerprint,
-                                           PRETRAIN_SEED, max_seconds))
+                                           PRETRAIN_SEED, max_seconds, max_steps))
     return {**metrics, "pretrain/corpus_datasets": float(len(text.members))}, curves

@@ -195,7 +195,7 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
     rng = random.Random(seed)
     curve_rows = held_rows[:CURVE_HELDOUT]
     curve = [perplexity(bilm, head, corpus, curve_rows)[0]]  # before any training
-    start, epochs_done, out_of_time = time.perf_counter(), 0.0, False
+    start, epochs_done, out_of_time, steps = time.perf_counter(), 0.0, False, 0
     next_point = cfg.max_seconds / CURVE_POINTS
     for _ in range(cfg.epochs):
         bilm.train(), head.train()
@@ -209,9 +209,10 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
             loss.backward()
             nn.utils.clip_grad_norm_(params, CLIP_NORM)
             optimizer.step()
+            steps += 1
             elapsed = time.perf_counter() - start
             out_of_time = elapsed > cfg.max_seconds
-            if out_of_time:
+            if out_of_time or steps == cfg.max_steps:
                 break
             # A curve within the budget too: one large corpus may not finish an epoch.
             if elapsed > next_point and done < len(chunks):
@@ -220,14 +221,14 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
                 next_point += cfg.max_seconds / CURVE_POINTS
         epochs_done += done / len(chunks)
         curve.append(perplexity(bilm, head, corpus, curve_rows)[0])
-        if out_of_time:
+        if out_of_time or steps == cfg.max_steps:
             break
     train_seconds = time.perf_counter() - start
     ppl = perplexity(bilm, head, corpus, held_rows)
     return {"pretrain/perplexity": ppl[0], "pretrain/perplexity_fwd": ppl[1],
             "pretrain/perplexity_bwd": ppl[2], "pretrain/epochs": epochs_done,
             "pretrain/train_seconds": train_seconds, "pretrain/perplexity_start": curve[0],
-            "pretrain/hit_time_budget": float(out_of_time)}, curve
+            "pretrain/hit_time_budget": float(out_of_time), "pretrain/steps": float(steps)}, curve
 
 
 def cache_paths(cfg: BiLMConfig, cache_dir: Path, fingerprint: str,

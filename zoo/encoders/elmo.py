@@ -54,6 +54,9 @@ class BiLMConfig:
     batch_size: int
     lr: float
     max_len: int = 64  # tokens kept per pretraining sentence
+    # Optimizer steps, when set (a profile's budget): the same weights on any machine,
+    # where a time budget gives a busy machine a worse biLM; max_seconds stays a safety cap.
+    max_steps: int = 0
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

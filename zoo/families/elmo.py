@@ -43,6 +43,9 @@ class _ElmoHooks:
         cap = float(getattr(ctx, "max_seconds", 0.0) or 0.0)
         if 0 < cap < cfg.max_seconds:
             cfg = dataclasses.replace(cfg, max_seconds=cap)
+        steps = int(getattr(ctx, "max_steps", 0) or 0)
+        if steps > 0:
+            cfg = dataclasses.replace(cfg, max_steps=steps)
         # Pretrain where this model runs (zoo.cells.train_cell placed it already).
         state, metrics, curves = load_or_pretrain(cfg, ctx, module_device(self))
         self._pretrained_with = cfg
@@ -59,7 +62,8 @@ class _ElmoHooks:
             "bilm_char_filters": str(cfg.filters), "bilm_highways": cfg.highways,
             "bilm_proj": cfg.proj, "bilm_cell": cfg.cell, "bilm_layers": 2,
             "bilm_max_chars": cfg.max_chars, "pretrain_epochs": cfg.epochs,
-            "pretrain_max_seconds": cfg.max_seconds, "pretrain_lm_vocab": cfg.lm_vocab,
+            "pretrain_max_seconds": cfg.max_seconds, "pretrain_max_steps": cfg.max_steps,
+            "pretrain_lm_vocab": cfg.lm_vocab,
             "pretrain_samples": cfg.lm_samples, "pretrain_batch_size": cfg.batch_size,
             "pretrain_lr": cfg.lr, "task_hidden": self.encoder.output_dim // 2,
             "task_word_dim": self.encoder.word_embed.embedding_dim,
