@@ -11,7 +11,7 @@ import torch
 from zoo.data.catalog import PackageSource
 from zoo.data.errors import DatasetError
 from zoo.encoders.bert import BertConfig, BertEncoder, load_bert_state
-from zoo.encoders.wordpieces import WordPieces, tokenizer_for_words
+from zoo.encoders.wordpieces import WordPieces, tokenizer_for_vocab, wordpiece_vocab
 from zoo.pretrained import MINILM_L6, Checkpoint, fetch_checkpoint
 
 TINY = BertConfig(vocab_size=40, hidden=8, layers=2, heads=2, ffn=16, max_positions=32)
@@ -62,7 +62,7 @@ def test_bert_checkpoint_keys_load_into_the_encoder(tmp_path):
 
 def test_every_word_gets_its_first_piece_even_past_the_position_table():
     words = ["hello", "world", "tweet"]
-    pieces = WordPieces(lambda: tokenizer_for_words(words), max_pieces=8)
+    pieces = WordPieces(lambda: tokenizer_for_vocab(wordpiece_vocab(words)), max_pieces=8)
     rows = [["hello", "hot", "world"], ["tweet"]]  # "hot" is spelt in letter pieces
     ids, starts = pieces.batch(rows, 3)
     tok = pieces.tokenizer
@@ -125,6 +125,25 @@ def test_fetch_refuses_a_wheel_or_member_that_is_not_the_pinned_one(tmp_path, mo
     with pytest.raises(DatasetError, match="checksum mismatch"):
         fetch_checkpoint(ckpt)
     assert not list((tmp_path / "cache").rglob("model.safetensors"))
+
+
+def test_a_saved_subword_model_carries_its_tokenizer(tmp_path, monkeypatch):
+    from tests.toy_data import BY_TASK, info_for
+    from zoo.batching import collator_for
+    from zoo.models import create_model
+    from zoo.predictors import load_predictor, make_predictor, save_model
+
+    info = info_for("ner")
+    model = create_model("tiny_bert", info).eval()
+    collator = collator_for(model, info, 16)
+    save_model(tmp_path / "m", "tiny_bert", model, collator, info)
+    assert (tmp_path / "m" / "tokenizer.json").is_file()
+    # A tokenizer that cannot be rebuilt: loading must read the saved one.
+    monkeypatch.setattr("zoo.families.pretrained.tokenizer_for_vocab", None)
+    reloaded, again = load_predictor(tmp_path / "m")
+    examples = BY_TASK["ner"]
+    assert reloaded(examples) == make_predictor(model, collator)(examples)
+    assert again.subwords.tokenizer.to_str() == model.subwords.tokenizer.to_str()
 
 
 def test_building_the_pretrained_model_downloads_nothing(tmp_path, monkeypatch):

@@ -24,6 +24,10 @@ from zoo.device import module_device, pick_device
 from zoo.models import DataInfo, create_model, get_entry
 
 
+# A subword model's tokenizer (zoo.encoders.wordpieces), saved beside its weights.
+TOKENIZER = "tokenizer.json"
+
+
 class NeuralPredictor:
     def __init__(self, model: torch.nn.Module, collator: Collator):
         self.model = model.eval()
@@ -77,6 +81,8 @@ def save_model(folder: Path, model_name: str, model, collator: Collator | None,
         weights = folder / "model.skops"
         model.save(weights)
     else:
+        if collator.subwords is not None:
+            collator.subwords.save(folder / TOKENIZER)
         weights = folder / "model.pt"
         state = model.state_dict()
         for key, value in state.items():
@@ -105,6 +111,9 @@ def load_predictor(folder: Path):
     if get_entry(meta["model"]).kind == "classical":
         model.load(folder / "model.skops")
         return ClassicalPredictor(model), model
+    subwords = getattr(model, "subwords", None)
+    if subwords is not None and (folder / TOKENIZER).is_file():
+        subwords.load_from(folder / TOKENIZER)  # the saved model's own, no checkpoint fetch
     state = torch.load(folder / "model.pt", weights_only=True, map_location="cpu")
     model.load_state_dict(state)
     model.eval()

@@ -33,6 +33,16 @@ class WordPieces:
         self._cache: dict[str, list[int]] = {}
         self.truncated_words = 0
 
+    def save(self, path: Path) -> None:
+        """Write the tokenizer beside a saved model, so loading it needs no checkpoint."""
+        path.write_text(self.tokenizer.to_str(), encoding="utf-8")
+
+    def load_from(self, path: Path) -> None:
+        """Read the tokenizer from `path` (a saved model's) instead of the checkpoint."""
+        self._load = lambda: tokenizer_from_file(path)
+        self._tokenizer = None
+        self._cache.clear()
+
     @property
     def tokenizer(self):
         if self._tokenizer is None:
@@ -80,17 +90,22 @@ def tokenizer_from_file(path: Path):
     return Tokenizer.from_file(str(path))
 
 
-def tokenizer_for_words(words: Sequence[str]):
-    """A small uncased WordPiece tokenizer over `words` and their letters (tiny test models,
+def wordpiece_vocab(words: Sequence[str]) -> dict[str, int]:
+    """A small uncased WordPiece vocabulary over `words` and their letters (tiny test models,
     which have no checkpoint): every word is one piece or a spelling of letter pieces."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-
     vocab: dict[str, int] = {}
     for token in ("[PAD]", UNK, CLS, SEP, *sorted({w.lower() for w in words})):
         vocab.setdefault(token, len(vocab))
     for ch in sorted({c for w in words for c in w.lower()}):
         vocab.setdefault(ch, len(vocab))
         vocab.setdefault(f"##{ch}", len(vocab))
+    return vocab
+
+
+def tokenizer_for_vocab(vocab: dict[str, int]):
+    """BERT's uncased normalizer and pre-tokenizer over a WordPiece vocabulary."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+
     tokenizer = Tokenizer(models.WordPiece(vocab, unk_token=UNK))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()

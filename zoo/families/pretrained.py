@@ -14,7 +14,12 @@ from __future__ import annotations
 from zoo import recipes
 from zoo.encoder_head import SequenceClassifier, SequenceTagger, classifier_or_tagger
 from zoo.encoders.bert import BertConfig, BertEncoder, load_bert_state
-from zoo.encoders.wordpieces import WordPieces, tokenizer_for_words, tokenizer_from_file
+from zoo.encoders.wordpieces import (
+    WordPieces,
+    tokenizer_for_vocab,
+    tokenizer_from_file,
+    wordpiece_vocab,
+)
 from zoo.model_catalog import DataInfo, register_model
 from zoo.pretrained import MINILM_L6, Checkpoint, fetch_checkpoint
 
@@ -69,10 +74,11 @@ def _build(info: DataInfo, cfg: BertConfig, subwords: WordPieces, checkpoint: Ch
 @register_model("tiny_bert", family="pretrained_transformer", tasks=CLS_TAG, size="tiny")
 def tiny_bert(info: DataInfo):
     """BERT, 2 layers of 16 (random init, a WordPiece vocabulary of the data; tests only)."""
-    tokenizer = tokenizer_for_words(info.vocab.itos[2:])
-    cfg = BertConfig(vocab_size=tokenizer.get_vocab_size(), hidden=16, layers=2, heads=2,
-                     ffn=32, max_positions=128, dropout=0.0)
-    return _build(info, cfg, WordPieces(lambda: tokenizer, max_pieces=128), None, dropout=0.0)
+    vocab = wordpiece_vocab(info.vocab.itos[2:])
+    cfg = BertConfig(vocab_size=len(vocab), hidden=16, layers=2, heads=2, ffn=32,
+                     max_positions=128, dropout=0.0)
+    subwords = WordPieces(lambda: tokenizer_for_vocab(vocab), max_pieces=128)
+    return _build(info, cfg, subwords, None, dropout=0.0)
 
 
 def _checkpoint_tokenizer(ckpt: Checkpoint):
