@@ -260,3 +260,15 @@ def test_a_model_significantly_worse_than_its_floor_reads_below_the_floor():
     level = Comparison(False, 0.3, 0.4, basis="paired bootstrap")
     u = usable.assess([usable.RunStop("early_stopped", True)], floor=False, versus_floor=level)
     assert u.reason == "at the floor (p=0.400)" and u.badge == "at the floor"
+
+
+def test_the_pretrained_tag_reaches_the_row_and_its_markers():
+    from reports.ranking import aggregate
+    from reports.runs import to_cells
+
+    tagged = make_run("minilm_l6", tags={"model_size": "base", "pretrained": "ckpt-x"})
+    untagged = make_run("minilm_l6")  # logged before the tag: the catalog entry's
+    rows = aggregate(to_cells([tagged]), "sentiment")
+    assert rows[0].pretrained == "ckpt-x" and "pretrained" in usable.markers(rows[0])
+    assert to_cells([untagged])[0].pretrained == "all-MiniLM-L6-v2"
+    assert to_cells([make_run("bilstm_small")])[0].pretrained == ""
