@@ -286,7 +286,8 @@ def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
     # The textbook claims below speak of models that learn from the benchmark's data only.
     full = [r for r in full if not r.pretrained]
     small = [r for r in small if not r.pretrained]
-    out = [pretrained, _elmo_claim(full, small, compare, metric), _realtime_claim(full, quant, recs)]
+    out = [pretrained, _elmo_claim(full, small, compare, metric),
+           _realtime_claim(full, quant, recs)]
     out += [_pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
             for claim, twin, tasks in TWIN_CLAIMS if tasks is None or task in tasks]
     out += [_linear_claim(full, small, compare, metric),
