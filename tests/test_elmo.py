@@ -170,14 +170,16 @@ def test_a_pretraining_time_cap_from_the_context_is_cached_apart(tmp_path):
 def test_a_pretraining_step_budget_stops_there_and_is_cached_apart(tmp_path):
     """A profile's step budget (TrainConfig.pretrain_max_steps) gives the same biLM on a
     busy machine as on an idle one: it stops after exactly that many optimizer steps."""
-    ctx = dataclasses.replace(_ctx(tmp_path, _corpus(200)), max_steps=3)
+    # A safety cap above the biLM's own (TINY: 30 s) replaces it when steps decide.
+    ctx = dataclasses.replace(_ctx(tmp_path, _corpus(200)), max_steps=3, max_seconds=600.0)
     model = create_model("tiny_elmo_frozen", info_for("sentiment"))
     metrics, _ = model.pretrain(ctx)
     assert metrics["pretrain/steps"] == 3 and metrics["pretrain/hit_time_budget"] == 0
     assert metrics["pretrain/epochs"] < 1  # 200 sentences are 7 batches of 32
-    stepped = cache_paths(dataclasses.replace(TINY, max_steps=3), ctx.cache_dir,
-                          ctx.data_fingerprint, ctx.seed)[0]
+    stepped = cache_paths(dataclasses.replace(TINY, max_steps=3, max_seconds=600.0),
+                          ctx.cache_dir, ctx.data_fingerprint, ctx.seed)[0]
     assert stepped.exists() and model.describe()["pretrain_max_steps"] == 3
+    assert model.describe()["pretrain_max_seconds"] == 600.0
 
 
 def _batches(info, examples, size):

@@ -41,11 +41,14 @@ class _ElmoHooks:
         # A profile may cap the pretraining time (e.g. the quick smoke profile); the capped
         # config hashes differently, so its biLM is cached apart from the full one.
         cap = float(getattr(ctx, "max_seconds", 0.0) or 0.0)
-        if 0 < cap < cfg.max_seconds:
-            cfg = dataclasses.replace(cfg, max_seconds=cap)
         steps = int(getattr(ctx, "max_steps", 0) or 0)
         if steps > 0:
-            cfg = dataclasses.replace(cfg, max_steps=steps)
+            # A step budget decides; the profile's seconds (above or below the biLM's own)
+            # are only its safety cap. The standard run of 2026-12-06 kept the biLM's own
+            # 180 s and stopped at 849 of its 1,000 steps.
+            cfg = dataclasses.replace(cfg, max_steps=steps, max_seconds=cap or cfg.max_seconds)
+        elif 0 < cap < cfg.max_seconds:
+            cfg = dataclasses.replace(cfg, max_seconds=cap)
         # Pretrain where this model runs (zoo.cells.train_cell placed it already).
         state, metrics, curves = load_or_pretrain(cfg, ctx, module_device(self))
         self._pretrained_with = cfg
