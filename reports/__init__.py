@@ -8,6 +8,8 @@ Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
     curves.py        learning curves and their crossovers
     recommend.py     scenario recommendations and the decision tree
     advice.py        quantization trade-offs; textbook advice checked against measurements
+    pretrained_advice.py  frozen vs fine-tuned encoders; pretrained encoders for small data
+    layer_mix.py     learned layer weights of frozen encoders across tasks (NER vs sentiment)
     regressions.py   regression watch against the previous run of each cell
     build.py         assembles all of the above into a `Report`
     charts.py        inline SVG charts;  fmt.py  number formatting

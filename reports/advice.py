@@ -13,7 +13,15 @@ from reports.curves import Crossover
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.significance import Comparison
-from reports.usable import is_classical, is_usable, markers, not_usable_text
+from reports.usable import (
+    bilm_unconverged,
+    has_bilm,
+    is_classical,
+    is_usable,
+    markers,
+    not_usable_text,
+    p_text,
+)
 
 Compare = Callable[[Row, Row], Comparison]
 RUNTIME_LABEL = {"onnx": "ONNX Runtime (float)", "onnx_q8": "ONNX Runtime int8",
@@ -108,18 +116,39 @@ def marked(row: Row, metric: str) -> str:
     return fmt.points(row.q(metric)) + (f" ({', '.join(marks)})" if marks else "")
 
 
-def _needs(rows: Sequence[Row]) -> str:
-    """'' when every needed row is usable, else 'elmo_small time-capped; ...'."""
-    return "; ".join(not_usable_text(r) for r in rows if not is_usable(r))
+def needs(rows: Sequence[Row]) -> str:
+    """'' when every needed row may settle a claim, else 'elmo_small time-capped; ...': a
+    row that is not usable, or an ELMo row whose biLM did not converge."""
+    found = [not_usable_text(r) if not is_usable(r) else f"{r.model} biLM not converged"
+             for r in rows if not is_usable(r) or bilm_unconverged(r)]
+    return "; ".join(dict.fromkeys(found))
 
 
 def _inconclusive(claim: str, reason: str, evidence: str = "") -> Advice:
     return Advice(claim, "inconclusive", evidence or f"Inconclusive: {reason}.", reason)
 
 
-def _versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int | None, str]:
+def effect(result: Comparison) -> str:
+    """'+2.1 points, 95% CI +0.4 to +3.8, p=0.012': the effect size of a comparison (ref -
+    other, points) with the 95% interval of the difference from the same test (the paired
+    bootstrap; the CI-overlap fallback has none, and says so)."""
+    if result.diff is None:
+        return "difference not measured"
+    text = f"{fmt.signed(result.diff)} points"
+    if result.ci is not None:
+        text += f", 95% CI {fmt.signed(result.ci[0])} to {fmt.signed(result.ci[1])}"
+    elif result.basis == "CI overlap":
+        text += "; no CI of the difference without per-example statistics (CI-overlap test)"
+    else:
+        text += f"; no CI of the difference, basis: {result.basis}"
+    if result.p_value is not None:
+        text += f", {p_text(result.p_value)}"
+    return text
+
+
+def versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int | None, str]:
     """+1: `better` is significantly ahead; 0: no significant difference; -1: behind;
-    None: the difference could not be tested."""
+    None: the difference could not be tested. The text carries the effect size and its CI."""
     result = compare(better, worse)
     gap = better.q(metric) - worse.q(metric)
     text = (f"{better.model} {marked(better, metric)} vs {worse.model} "
@@ -127,8 +156,8 @@ def _versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int
     if result.significant is None:
         return None, text + " (untested)"
     if not result.significant:
-        return 0, text + " (no significant difference)"
-    return (1 if gap > 0 else -1), text
+        return 0, text + f" (no significant difference: {effect(result)})"
+    return (1 if gap > 0 else -1), text + f" ({effect(result)})"
 
 
 def _verdict(scores: Sequence[int | None]) -> tuple[str, str]:
@@ -144,12 +173,12 @@ def _verdict(scores: Sequence[int | None]) -> tuple[str, str]:
     return "inconclusive", "mixed results"
 
 
-def _pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
-                 metric: str) -> Advice | None:
+def pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
+                metric: str) -> Advice | None:
     if not pairs:
         return None
-    blocked = _needs([r for pair in pairs for r in pair])
-    results = [_versus(compare, a, b, metric) for a, b in pairs]
+    blocked = needs([r for pair in pairs for r in pair])
+    results = [versus(compare, a, b, metric) for a, b in pairs]
     evidence = "; ".join(t for _, t in results) + "."
     if blocked:
         return _inconclusive(claim, blocked, evidence)
@@ -179,24 +208,33 @@ def _floor(row: Row) -> bool:
     return bool(row.usability and row.usability.floor)
 
 
-def _best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: Compare,
-               metric: str) -> Advice:
+def best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: Compare,
+              metric: str) -> Advice:
     """The best of `ours` against the best of `theirs`; inconclusive when a model that
     leads its side (or would, by mean) is not usable."""
     a = max(ours, key=lambda r: r.q(metric))
     b = max(theirs, key=lambda r: r.q(metric))
-    return _pairs_claim(claim, [(a, b)], compare, metric)
+    return pairs_claim(claim, [(a, b)], compare, metric)
+
+
+ELMO_CLAIM = "Contextual embeddings (ELMo) are the choice for small data."
 
 
 def _elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
                 metric: str) -> Advice | None:
-    """"ELMo for small data": does a contextual-embedding model lead with the least data?"""
-    elmo = [r for r in small if "elmo" in r.family.lower() and r.q(metric) is not None]
-    others = [r for r in small if "elmo" not in r.family.lower() and r.q(metric) is not None]
-    if elmo and others and small and small[0].n_train != (full[0].n_train if full else None):
-        return _best_pair("ELMo-style contextual embeddings are the choice for small data.",
-                          elmo, others, compare, metric)
-    return None
+    """"ELMo for small data": does a contextual-embedding model lead the models trained from
+    scratch with the least data? Only a converged biLM is evidence; an ELMo row whose biLM
+    stopped on a budget leaves the claim inconclusive, its numbers shown as context."""
+    elmo = [r for r in small if has_bilm(r) and r.q(metric) is not None]
+    others = [r for r in small if not has_bilm(r) and r.q(metric) is not None]
+    if not (elmo and others and small[0].n_train != (full[0].n_train if full else None)):
+        return None
+    converged = [r for r in elmo if not bilm_unconverged(r)]
+    if converged:
+        return best_pair(ELMO_CLAIM, converged, others, compare, metric)
+    a, b = (max(side, key=lambda r: r.q(metric)) for side in (elmo, others))
+    return _inconclusive(ELMO_CLAIM, "biLM not converged",
+                         versus(compare, a, b, metric)[1] + ".")
 
 
 def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
@@ -211,7 +249,7 @@ def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
     names = {q.variant for q in q8}
     gains = "; ".join(f"{q.variant}: {q.verdict}" for q in q8)
     by_model = {r.model: r for r in full}
-    blocked = _needs([by_model[n] for n in sorted(names) if n in by_model])
+    blocked = needs([by_model[n] for n in sorted(names) if n in by_model])
     if tight.model is None:
         return _inconclusive(claim, f"no usable model for {tight.scenario}",
                              f"{tight.evidence} Int8 against float: {gains}.")
@@ -228,7 +266,7 @@ def _linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
     neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
               and not is_classical(r.family, model=r.model) and r.q(metric) is not None]
     if linear and neural and len({r.n_train for r in (*small, *full)}) > 1:
-        return _best_pair("With little labelled data a linear TF-IDF model beats neural "
+        return best_pair("With little labelled data a linear TF-IDF model beats neural "
                           "networks.", linear, neural, compare, metric)
     return None
 
@@ -247,7 +285,7 @@ def _transformer_claim(full: Sequence[Row], small: Sequence[Row],
     text = ("; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
                       f"{c.large_data_winner}" for c in hungry)
             or "no crossover where a recurrent model leads with less data")
-    blocked = _needs([*transformer, *recurrent])
+    blocked = needs([*transformer, *recurrent])
     if hungry:
         return Advice(claim, "agrees", text + ".")
     if blocked:
@@ -271,7 +309,7 @@ def _pretrained_claim(full: Sequence[Row], small: Sequence[Row], compare: Compar
         if ours and theirs:
             pairs[ours[0].n_train] = (max(ours, key=lambda r: r.q(metric)),
                                       max(theirs, key=lambda r: r.q(metric)))
-    return _pairs_claim(claim, list(pairs.values()), compare, metric) if pairs else None
+    return pairs_claim(claim, list(pairs.values()), compare, metric) if pairs else None
 
 
 def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
@@ -288,7 +326,7 @@ def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
     small = [r for r in small if not r.pretrained]
     out = [pretrained, _elmo_claim(full, small, compare, metric),
            _realtime_claim(full, quant, recs)]
-    out += [_pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
+    out += [pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
             for claim, twin, tasks in TWIN_CLAIMS if tasks is None or task in tasks]
     out += [_linear_claim(full, small, compare, metric),
             _transformer_claim(full, small, crossings)]

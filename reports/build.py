@@ -11,7 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from reports import advice, curves, ranking, recommend, regressions, usable
+from reports import (
+    advice,
+    curves,
+    layer_mix,
+    pretrained_advice,
+    ranking,
+    recommend,
+    regressions,
+    usable,
+)
 from reports.leaderboard import Comparator, floor_row, rank_rows, tie_basis_text, usable_pareto
 from reports.runs import (
     QUALITY,
@@ -124,6 +133,14 @@ class Report:
     stop_counts: dict[str, int] = field(default_factory=dict)  # current cells by stop state
     pretraining: list[Pretraining] = field(default_factory=list)
     mlflow_ui: str = ""  # where the run links point ("" when no UI address is known)
+    # Across tasks: the learned layer mix of each frozen encoder and its verdicts (claim 8).
+    layer_mixes: list[layer_mix.MixModel] = field(default_factory=list)
+    cross_advice: list[advice.Advice] = field(default_factory=list)
+
+
+# Context only, never a rank: a perplexity depends on the corpus and the vocabulary.
+ELMO_PUBLISHED = ("ELMo's biLM: about 39.7 on the 1B Word Benchmark (Peters et al. 2018; a "
+                  "different corpus and vocabulary, not a rank)")
 
 
 @dataclass(frozen=True)
@@ -139,6 +156,12 @@ class Pretraining:
     perplexity_start: float | None
     perplexity: float
     hit_budget: bool
+    steps: int | None = None
+    corpus_tokens: int | None = None
+    # True: early-stopped on held-out perplexity; False: a step budget or time cap stopped
+    # it; None: not recorded (older runs), so not known to be converged.
+    converged: bool | None = None
+    published: str = ELMO_PUBLISHED
 
 
 def pretraining(current: Sequence[Cell]) -> list[Pretraining]:
@@ -154,13 +177,18 @@ def pretraining(current: Sequence[Cell]) -> list[Pretraining]:
     out = []
     for (ppl, sentences, seconds), cells in groups.items():
         first = cells[0]
+        converged, steps, tokens = (first.metric(f"pretrain/{k}")
+                                    for k in ("converged", "steps", "corpus_tokens"))
         out.append(Pretraining(
             models=tuple(sorted({c.model for c in cells})),
             datasets=tuple(sorted({c.dataset for c in cells})),
             corpus_datasets=int(first.metric("pretrain/corpus_datasets") or 1),
             sentences=int(sentences or 0), epochs=first.metric("pretrain/epochs") or 0.0,
             seconds=seconds or 0.0, perplexity_start=first.metric("pretrain/perplexity_start"),
-            perplexity=ppl, hit_budget=bool(first.metric("pretrain/hit_time_budget"))))
+            perplexity=ppl, hit_budget=bool(first.metric("pretrain/hit_time_budget")),
+            steps=None if steps is None else round(steps),
+            corpus_tokens=None if tokens is None else round(tokens),
+            converged=None if converged is None else converged == 1.0))
     return sorted(out, key=lambda p: p.models)
 
 
@@ -213,7 +241,8 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     found = curves.crossovers(learning)
     recs = recommend.recommendations(full, small, metric, where=dataset)
     quant = advice.quantization(full, comparator)
-    checks = advice.textbook(task, metric, full, small, comparator, quant, recs, found)
+    checks = (advice.textbook(task, metric, full, small, comparator, quant, recs, found)
+              + pretrained_advice.claims(by_size, comparator, metric))
     at_full = {r.model for r in full}
     warnings = []
     profiles = sorted({c.profile for c in cells})
@@ -281,6 +310,10 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
             warnings.append(f"{dataset} ({task}) was measured in {n} different environments: "
                             "each gets its own section and they are never ranked together.")
     shas = sorted({c.tags.get("git_sha", "?") for c in current})
+    # Layer weights do not depend on the machine: each dataset's newest environment counts.
+    mixes = layer_mix.mix_models((r for s in built if s.primary_env
+                                  for rows in s.rows_by_size.values() for r in rows),
+                                 {c.run_id: c for c in current})
     if len(shas) > 1:
         warnings.append(f"The ranked runs come from {len(shas)} code versions "
                         f"({', '.join(shas)}).")
@@ -301,7 +334,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         changes=regressions.changes(cells), warnings=warnings, n_runs=len(cells),
         run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
         cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current),
-        pretraining=pretraining(current), mlflow_ui=mlflow_ui)
+        pretraining=pretraining(current), mlflow_ui=mlflow_ui, layer_mixes=mixes,
+        cross_advice=layer_mix.layer_claims(mixes))
 
 
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:

@@ -1,6 +1,6 @@
-"""Inline SVG charts (no scripts, no network): accuracy vs latency with its Pareto front, and
-learning curves. Every text that comes from data passes through `escape`, so a model named
-`<script>` is drawn as text."""
+"""Inline SVG charts (no scripts, no network): accuracy vs latency with its Pareto front,
+learning curves, and the learned layer weights of frozen encoders. Every text that comes from
+data passes through `escape`, so a model named `<script>` is drawn as text."""
 from __future__ import annotations
 
 import math
@@ -10,8 +10,9 @@ from markupsafe import Markup, escape
 
 from reports import fmt
 from reports.curves import CurvePoint
+from reports.layer_mix import MixModel
 from reports.ranking import Row
-from reports.runs import LABEL, UNIT
+from reports.runs import LABEL, TASK_LABEL, UNIT
 
 W, H = 640, 380
 LEFT, RIGHT, TOP, BOTTOM = 58, 170, 18, 52
@@ -261,5 +262,50 @@ def learning_chart(learning: dict[str, list[CurvePoint]], metric: str, ident: st
                    f'x2="{W - RIGHT + 4}" y2="{_num(labels[i])}" stroke="{c}" '
                    f'stroke-width="0.7" class="leader"/><text x="{W - RIGHT + 7}" y="{_num(labels[i])}" '
                    f'dy="4" class="lbl" fill="{c}">{escape(_short(model))}</text></g>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+class _LayerAxis(Axis):
+    """A linear axis over layer indices: one tick per layer."""
+
+    def ticks(self) -> list[float]:
+        return [float(k) for k in range(math.ceil(self.lo), math.floor(self.hi) + 1)]
+
+
+def mix_chart(model: MixModel, ident: str) -> Markup | None:
+    """The mean learned weight of each layer, one line per task (its number of runs in the
+    label), with the uniform mix 1/L as a dashed reference; None without two layers."""
+    means = {t: w for t in model.tasks if (w := model.mean_weights(t))}
+    if model.layers < 2 or not means:
+        return None
+    uniform = 1.0 / model.layers
+    x = _LayerAxis(0, model.layers - 1, (LEFT, W - RIGHT), log=False)
+    y = Axis(0.0, max(uniform, *(max(w) for w in means.values())), (H - BOTTOM, TOP), log=False)
+    counts = {t: len(model.task_runs(t)) for t in means}
+    desc = (f"Mean scalar-mix weight of each of the {model.layers} layers of {model.model}, "
+            + "; ".join(f"{TASK_LABEL.get(t, t)} over {n} runs" for t, n in counts.items())
+            + ".")
+    out = _frame(f"Learned layer weights of {model.model}", desc, ident, x, y,
+                 "layer (0 = embeddings)", "mean mix weight")
+    # Label positions, one line apart: each task's line end, then the uniform reference.
+    ends = _spread([(y(w[-1]), i) for i, w in enumerate(means.values())]
+                   + [(y(uniform), len(means))], TOP + 8, H - BOTTOM - 4)
+    uy = _num(y(uniform))
+    out.append(f'<g class="uniform"><line x1="{LEFT}" x2="{W - RIGHT}" y1="{uy}" y2="{uy}" '
+               f'stroke="#999" stroke-dasharray="4 3"/><text x="{W - RIGHT + 7}" '
+               f'y="{_num(ends[len(means)])}" dy="4" class="lbl" fill="#777">uniform '
+               f'1/{model.layers}</text></g>')
+    for i, (task, weights) in enumerate(means.items()):
+        c, name = color(i), f"{TASK_LABEL.get(task, task)} ({counts[task]} runs)"
+        coords = " ".join(f"{_num(x(k))},{_num(y(w))}" for k, w in enumerate(weights))
+        out.append(f'<g class="mix"><title>{escape(name)}</title><polyline points="{coords}" '
+                   f'fill="none" stroke="{c}" stroke-width="2"/>')
+        for k, w in enumerate(weights):
+            tip = f"{name}: layer {k}, mean weight {w:.3f}"
+            out.append(f'<circle cx="{_num(x(k))}" cy="{_num(y(w))}" r="3.5" fill="{c}">'
+                       f'<title>{escape(tip)}</title></circle>')
+        out.append(f'<text x="{W - RIGHT + 7}" y="{_num(ends[i])}" dy="4" class="lbl" '
+                   f'fill="{c}">{escape(_short(name))}</text></g>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -71,6 +71,9 @@ class Row:
     usability: Usability | None = None  # None: not assessed (counts as usable)
     twins: Mapping[str, str] = field(default_factory=dict)  # reports.runs.Cell.twins
     pretrained: str = ""  # reports.runs.Cell.pretrained
+    encoder_mode: str = ""  # reports.runs.Cell.encoder_mode
+    # None: no biLM of its own; else every seed's biLM converged (reports.runs.Cell).
+    bilm_converged: bool | None = None
 
     def q(self, metric: str) -> float | None:
         stat = self.quality.get(metric)
@@ -99,9 +102,11 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
             quality[metric] = Stat(mean, sd, n, _mean(c.quality(metric, "_ci_low") for c in group),
                                    _mean(c.quality(metric, "_ci_high") for c in group))
         first = group[0]
+        bilm = [c.bilm_converged for c in group]
         rows.append(Row(
             model=model, family=first.family, runtime=first.runtime, base=first.base,
-            twins=first.twins, pretrained=first.pretrained,
+            twins=first.twins, pretrained=first.pretrained, encoder_mode=first.encoder_mode,
+            bilm_converged=None if all(b is None for b in bilm) else all(bilm),
             n_train=n_train, seeds=tuple(c.seed for c in group),
             run_ids=tuple(c.run_id for c in group), quality=quality,
             latency_p50=_mean(c.metric("latency/p50_ms") for c in group),

@@ -53,12 +53,17 @@ def section_charts(report: Report) -> dict[str, dict]:
     return out
 
 
+def mix_charts(report: Report) -> dict[str, object]:
+    """model -> the chart of its learned layer weights (None: nothing to draw)."""
+    return {m.model: charts.mix_chart(m, f"mix-{i}") for i, m in enumerate(report.layer_mixes)}
+
+
 def render_html(report: Report, registrations: list[Registration], load_uri: str,
                 model_urls: dict[str, str] | None = None) -> str:
     """`model_urls`: registry URI (models:/name@alias) -> MLflow UI page of its version."""
     return html_environment().get_template("report.html.j2").render(
         report=report, registrations=registrations, charts=section_charts(report),
-        load_uri=load_uri, model_urls=model_urls or {})
+        mix_charts=mix_charts(report), load_uri=load_uri, model_urls=model_urls or {})
 
 
 def dataset_cards(names) -> dict[str, tuple[str, str]]:

@@ -87,6 +87,9 @@ class Cell:
     twins: Mapping[str, str] = field(default_factory=dict)
     # The outside checkpoint the model started from ("" when trained on the benchmark only).
     pretrained: str = ""
+    # How its pretrained encoder (a checkpoint or the ELMo biLM) is used: "frozen" (under a
+    # learned scalar mix of its layers), "finetuned", or "" (no pretrained encoder).
+    encoder_mode: str = ""
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -103,6 +106,20 @@ class Cell:
         """test/<metric><suffix> in display points (percent for fractions)."""
         value = self.metric(f"test/{metric}{suffix}")
         return None if value is None else value * SCALE.get(metric, 1.0)
+
+    @property
+    def bilm_converged(self) -> bool | None:
+        """None when the model has no biLM of its own (pretrained on the benchmark's text, as
+        ELMo's is; its runs log `pretrain/perplexity`); else whether that biLM early-stopped
+        on held-out perplexity (`pretrain/converged` = 1). A run logged before the key
+        existed is not known to be converged: False."""
+        if self.pretrained or all(self.metric(k) is None for k in BILM_KEYS):
+            return None
+        return self.metric("pretrain/converged") == 1.0
+
+
+# Metrics only a run with its own pretrained biLM logs (zoo/encoders/bilm_pretraining.py).
+BILM_KEYS = ("pretrain/perplexity", "pretrain/converged")
 
 
 def to_cell(run: Mapping) -> Cell:
@@ -124,7 +141,7 @@ def to_cell(run: Mapping) -> Cell:
         end_time=int(run["end_time"]) if run.get("end_time") else None,
         metrics=metrics, tags=tags,
         twins={k[len("twin_"):]: v for k, v in meta.items() if k.startswith("twin_") and v},
-        pretrained=meta.get("pretrained", ""))
+        pretrained=meta.get("pretrained", ""), encoder_mode=meta.get("encoder_mode", ""))
 
 
 def to_cells(runs: Iterable[Mapping]) -> list[Cell]:

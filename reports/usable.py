@@ -182,12 +182,31 @@ def not_usable_text(row) -> str:
     return f"{row.model} {status.reason}" if status and not status.usable else row.model
 
 
+def has_bilm(row) -> bool:
+    """The row's model carries a biLM pretrained on the benchmark's own text (ELMo): its runs
+    logged the biLM's pretraining (`Row.bilm_converged` is set), or, for rows without that
+    record, its family metadata is ELMo. Never a model that starts from an outside checkpoint."""
+    if getattr(row, "pretrained", ""):
+        return False
+    return (getattr(row, "bilm_converged", None) is not None
+            or "elmo" in (getattr(row, "family", "") or "").lower())
+
+
+def bilm_unconverged(row) -> bool:
+    """An ELMo row whose biLM is not known to have converged (a step budget or time cap
+    stopped it, or the run predates the record): its numbers never settle a claim."""
+    return has_bilm(row) and getattr(row, "bilm_converged", None) is not True
+
+
 def markers(row) -> list[str]:
     """The small markers shown beside every number of `row`: '1 seed', 'time-capped',
-    'pretrained' (it started from a checkpoint trained on text outside the benchmark)."""
+    'pretrained' (it started from a checkpoint trained on text outside the benchmark),
+    'biLM not converged' (its ELMo biLM stopped on a budget, not on held-out perplexity)."""
     out = []
     if getattr(row, "pretrained", ""):
         out.append("pretrained")
+    if bilm_unconverged(row):
+        out.append("biLM not converged")
     status = getattr(row, "usability", None)
     if len(getattr(row, "seeds", ()) or ()) == 1:
         out.append("1 seed")

@@ -28,6 +28,7 @@ from zoo.data import PreparedDataset, train_subset
 from zoo.data.splits import dev_subset, subset_counts
 from zoo.data.vocab import Vocab
 from zoo.device import pick_device
+from zoo.encoders.scalar_mix import find_mix, mix_metrics
 from zoo.evaluate import PRIMARY_METRIC, evaluate
 from zoo.measure import (
     PeakRss,
@@ -318,6 +319,9 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     weights = save_model(model_dir, spec.model, model, fit.collator, info)
     write_training_record(model_dir, fit.record)
     extra = {**extra, **fit.extra}
+    mix = find_mix(model)
+    if mix is not None:  # which layers of a pretrained encoder the task drew on
+        extra.update(mix_metrics(mix))
     if fit.collator is not None:
         extra["train/truncated_sentences"] = float(sum(fit.collator.truncates(ex)
                                                        for ex in train))

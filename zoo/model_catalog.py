@@ -22,6 +22,7 @@ from zoo.errors import ConfigError
 
 SIZES = ("tiny", "small", "base")  # tiny: test-sized, never in a benchmark profile
 RUNTIMES = ("torch", "onnx", "onnx_q8")
+ENCODER_MODES = ("", "frozen", "finetuned")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ class Twins:
     unidirectional: str | None = None  # same model reading one direction only
     no_crf: str | None = None  # same encoder with a softmax output layer
     small: str | None = None  # the small size of a base model
+    # The same pretrained encoder used the other way: kept frozen under a learned layer mix
+    # (the ELMo recipe) or fine-tuned whole with the task (Devlin et al. 2019).
+    frozen: str | None = None
+    finetuned: str | None = None
 
     def tags(self) -> dict[str, str]:
         return {f"twin_{k}": v for k, v in vars(self).items() if v}
@@ -76,6 +81,10 @@ class ModelEntry:
     # The checkpoint a model starts from when it was pretrained on text outside the
     # benchmark (e.g. "all-MiniLM-L6-v2"); "" when it learns from the benchmark's data only.
     pretrained: str = ""
+    # How a pretrained encoder (a checkpoint, or the ELMo biLM) is used: "frozen" (a fixed
+    # feature extractor under a learned scalar mix of its layers) or "finetuned" (trained
+    # with the task); "" for models without a pretrained encoder.
+    encoder_mode: str = ""
 
     def recipe(self, task: str) -> dict[str, object]:
         """The TrainConfig overrides this model trains with on `task`."""
@@ -88,14 +97,16 @@ class ModelEntry:
                 "base_model": self.base or "", "zoo.floor": flag[self.floor],
                 "model_size": self.size or "", "bidirectional": flag[self.bidirectional],
                 "crf": flag[self.crf], "model_tasks": ",".join(self.tasks),
-                "pretrained": self.pretrained, **self.twins.tags()}
+                "pretrained": self.pretrained, "encoder_mode": self.encoder_mode,
+                **self.twins.tags()}
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def _check(name: str, tasks: tuple[str, ...], kind: str, runtime: str, size: str | None,
-           floor: bool, task_defaults: Mapping[str, object] | None) -> None:
+           floor: bool, task_defaults: Mapping[str, object] | None,
+           encoder_mode: str = "") -> None:
     unknown = set(tasks) - set(TASKS)
     if unknown or not tasks:
         raise ValueError(f"model {name!r}: tasks must be a non-empty subset of {TASKS}")
@@ -108,6 +119,8 @@ def _check(name: str, tasks: tuple[str, ...], kind: str, runtime: str, size: str
                          "classical one none")
     if set(task_defaults or {}) - set(TASKS):
         raise ValueError(f"model {name!r}: task_defaults keys must be tasks of {TASKS}")
+    if encoder_mode not in ENCODER_MODES:
+        raise ValueError(f"model {name!r}: encoder_mode must be frozen, finetuned or ''")
     if floor and (kind != "classical" or len(tasks) != 1):
         raise ValueError(f"model {name!r}: a floor is a classical model of exactly one task")
 
@@ -129,9 +142,10 @@ def register_model(
     crf: bool = False,
     twins: Twins | None = None,
     pretrained: str = "",
+    encoder_mode: str = "",
 ):
     """Decorator: register `builder(info: DataInfo) -> model` under `name`."""
-    _check(name, tasks, kind, runtime, size, floor, task_defaults)
+    _check(name, tasks, kind, runtime, size, floor, task_defaults, encoder_mode)
 
     def decorate(builder: Callable[[DataInfo], Any]) -> Callable[[DataInfo], Any]:
         if name in _REGISTRY:
@@ -141,7 +155,7 @@ def register_model(
             name, family, tasks, kind, builder, doc, dict(train_defaults or {}), runtime,
             base, floor, {t: dict(d) for t, d in (task_defaults or {}).items() if t in tasks},
             size, bidirectional, crf, twins or Twins(),  # a family recipe covers all its tasks
-            pretrained)
+            pretrained, encoder_mode)
         return builder
 
     return decorate

@@ -76,6 +76,15 @@ PRETRAINED = {
     "task_defaults": {"ner": {"batch_size": 16, "epochs": 20, "patience": 3, "min_epochs": 3}},
 }
 
+# A frozen pretrained encoder under a learned scalar mix (the ELMo recipe on a pretrained
+# checkpoint, zoo.encoders.frozen_bert): only the mix and a small task layer train, so the
+# ELMo family's optimiser (Adam at 3e-3) and its 6-epoch floor before stopping; NER as every
+# tagger here. No unknown-word replacement: WordPiece spells every word.
+FROZEN_ENCODER = {
+    "train_defaults": {**_STOPPING, "lr": 3e-3, "min_epochs": 6, "max_len": 128},
+    "task_defaults": {"ner": _NER},
+}
+
 # Translation: words seen once in training cannot be learned as outputs, yet each costs a row
 # of the output layer (most of a CPU training step), so vocabularies keep words seen at least
 # twice; label smoothing 0.1 (Szegedy et al. 2016, as in Vaswani et al. 2017).

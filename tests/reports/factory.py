@@ -169,3 +169,77 @@ def rich_with_stats() -> tuple[list[dict], dict]:
             stats[run["run_id"]] = payload
         runs.append(run)
     return runs, stats
+
+
+# ---- pretrained encoders: frozen / fine-tuned twins, layer mixes, an ELMo biLM ---------------
+
+ENCODER_TAGS = {
+    "bilstm_small": {"model_size": "small", "bidirectional": "true"},
+    "minilm_frozen": {"model_size": "base", "pretrained": "all-MiniLM-L6-v2",
+                      "encoder_mode": "frozen", "twin_finetuned": "minilm_l6"},
+    "minilm_l6": {"model_size": "base", "pretrained": "all-MiniLM-L6-v2",
+                  "encoder_mode": "finetuned", "twin_frozen": "minilm_frozen"},
+    "elmo_frozen_small": {"model_size": "small", "encoder_mode": "frozen",
+                          "twin_finetuned": "elmo_finetune_small"},
+    "elmo_finetune_small": {"model_size": "small", "encoder_mode": "finetuned",
+                            "twin_frozen": "elmo_frozen_small"},
+}
+FAMILIES = {"bilstm_small": "bilstm", "minilm_frozen": "pretrained_transformer",
+            "minilm_l6": "pretrained_transformer", "elmo_frozen_small": "elmo",
+            "elmo_finetune_small": "elmo"}
+# The biLM record every ELMo cell logs (zoo/encoders/bilm_pretraining.py); quick profile:
+# stopped by its step budget.
+BILM = {"pretrain/perplexity": 310.0, "pretrain/perplexity_start": 19917.0,
+        "pretrain/sentences": 144569.0, "pretrain/corpus_tokens": 2_134_567.0,
+        "pretrain/steps": 300.0, "pretrain/epochs": 0.13, "pretrain/seconds": 60.0,
+        "pretrain/corpus_datasets": 3.0, "pretrain/converged": 0.0}
+# (task, model) -> quality at the small and the full size (frozen ahead with little data,
+# fine-tuned ahead with all of it), and the layer the mix peaks at (None: no mix logged).
+ENCODER_QUALITY = {
+    "sentiment": {"bilstm_small": (0.62, 0.80, None), "minilm_frozen": (0.78, 0.84, 4.6),
+                  "minilm_l6": (0.66, 0.92, None), "elmo_frozen_small": (0.66, 0.78, 1.4),
+                  "elmo_finetune_small": (0.64, 0.81, 1.2)},
+    "ner": {"bilstm_small": (0.20, 0.40, None), "minilm_frozen": (0.35, 0.45, 1.8),
+            "minilm_l6": (0.25, 0.55, None), "elmo_frozen_small": (0.25, 0.38, 0.8),
+            "elmo_finetune_small": (0.22, 0.40, 0.9)},
+}
+ENCODER_SIZES = {"sentiment": ("mr", ((800, "0.1"), (8000, "1.0"))),
+                 "ner": ("wnut16", ((300, "0.1"), (1900, "1.0")))}
+
+
+def mix_metrics(peak: float, layers: int, spread: float = 1.2) -> dict[str, float]:
+    """A softmax layer mix centred on layer `peak`, as zoo/encoders/scalar_mix.py logs it."""
+    w = np.exp(-((np.arange(layers) - peak) ** 2) / (2 * spread ** 2))
+    w = w / w.sum()
+    out = {f"mix/layer_{k}": float(v) for k, v in enumerate(w)}
+    out.update({"mix/gamma": 1.1, "mix/layers": float(layers),
+                "mix/mean_layer": float(np.dot(np.arange(layers), w) / (layers - 1))})
+    return out
+
+
+def encoder_runs(bilm_converged: bool = False) -> tuple[list[dict], dict]:
+    """(runs, per-example stats of the sentiment runs): mr and wnut16 at two sizes, two seeds
+    each, with a floor, a BiLSTM from scratch, the frozen MiniLM and its fine-tuned twin, and
+    the frozen ELMo and its fine-tuned twin (their biLM converged or step-capped)."""
+    runs, stats = [], {}
+    for task, (dataset, sizes) in ENCODER_SIZES.items():
+        for i, (n, size) in enumerate(sizes):
+            runs.append(floor_run(task, quality=0.5 if task == "sentiment" else 0.0,
+                                  dataset=dataset, n=n, size=size, ci=0.0))
+            for model, levels in ENCODER_QUALITY[task].items():
+                for seed in (1, 2):
+                    run = make_run(model, task=task, dataset=dataset, n=n, size=size,
+                                   seed=seed, quality=levels[i] + 0.004 * seed,
+                                   family=FAMILIES[model], tags=ENCODER_TAGS[model],
+                                   p50=30.0 if "minilm" in model else 5.0)
+                    if levels[2] is not None:
+                        layers = 7 if "minilm" in model else 3
+                        run["metrics"].update(mix_metrics(levels[2] + 0.2 * seed - 0.3 * i,
+                                                          layers))
+                    if "elmo" in model:
+                        run["metrics"].update({**BILM, "pretrain/converged":
+                                               float(bilm_converged)})
+                    if task == "sentiment":
+                        run, stats[run["run_id"]] = with_stats(run)
+                    runs.append(run)
+    return runs, stats

@@ -10,7 +10,7 @@ from jinja2 import StrictUndefined
 from reports import artifacts
 from reports.markdown import code, escape_md
 from reports.render import html_environment, render_report
-from tests.reports.factory import ENV_A, log_runs, make_run
+from tests.reports.factory import ENV_A, encoder_runs, log_runs, make_run
 
 HOSTILE = '<script>alert("x")</script>"\'&'
 
@@ -115,3 +115,49 @@ def test_a_local_store_links_runs_to_the_address_zoo_ui_serves(rich_store, tmp_p
                      r'\?workflowType=machine_learning"',
                      html)
     assert "(start it with <code>zoo ui</code>)" in html
+
+
+def test_pretrained_encoders_their_verdicts_and_the_layer_mix(fresh_store, tmp_path):
+    """Frozen and fine-tuned encoders rank and get picked like any usable model; the guide
+    tests the pretrained-encoder advice per dataset and the layer mix across tasks, and marks
+    the ELMo rows whose biLM stopped on its step budget."""
+    runs, stats = encoder_runs(bilm_converged=False)
+    log_runs(runs, "enc", stats, profile="quick")
+    path = render_report("enc", tmp_path)
+    html, md = path.read_text(), (tmp_path / "report.md").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    # Rankings, "At a glance" and recommendations include the pretrained models.
+    winners = {(w["task"], w["alias"]): w["model"] for w in summary["winners"]}
+    assert winners[("sentiment", "best-quality")] == "minilm_l6"
+    assert winners[("ner", "best-small-data")] == "minilm_frozen"
+    glance = html[html.index('<table class="glance">'):]
+    assert "<code>minilm_l6</code>" in glance[:glance.index("</table>")]
+    # Claim 5 per dataset: MiniLM agrees; the ELMo pair rests on an unconverged biLM.
+    sentiment = text[text.index("Sentiment · mr"):]
+    assert ("agrees Small data: freeze the pretrained encoder (ELMo); large data: fine-tune it. "
+            "minilm_frozen (frozen) against its fine-tuned twin minilm_l6") in sentiment
+    assert "95% CI" in sentiment and "p=0.00" in sentiment  # paired bootstrap: effect and CI
+    assert ("inconclusive: biLM not converged Small data: freeze the pretrained encoder"
+            in sentiment)
+    assert "inconclusive: biLM not converged Contextual embeddings (ELMo)" in text
+    assert "agrees Small data: a pretrained encoder kept frozen" in text
+    ner = text[text.index("NER · wnut16"):text.index("Sentiment · mr")]
+    assert "no CI of the difference without per-example statistics" in ner  # no stats logged
+    # The marker, the biLM record and the cross-task section with its chart and verdicts.
+    assert html.count('<small class="mark">biLM not converged</small>') >= 4
+    assert "300 steps, 0.13 epochs in 60 s" in text and "Not converged" in text
+    assert "about 39.7 on the 1B Word Benchmark" in text
+    layers = html[html.index('<section id="layers">'):html.index('<section id="tree">')]
+    assert '<a href="#layers">Layer mix</a>' in html
+    assert layers.count("<svg") == 2  # minilm_frozen and elmo_frozen_small, not fine-tuned
+    assert "Learned layer weights of minilm_frozen" in layers and "NER (4 runs)" in layers
+    assert "elmo_finetune_small" not in layers
+    assert re.search(r"agrees</span> <q>NER relies on the lower layers, sentence-level tasks "
+                     r"on the higher ones.</q> minilm_frozen: mean layer on NER 0\.\d\d "
+                     r"\(4 runs\) vs sentiment 0\.\d\d \(4 runs\)", layers)
+    assert "inconclusive: biLM not converged</span> <q>NER relies" in layers
+    assert "## Layer mix across tasks" in md and "| Layer | NER (4 runs) | Sentiment (4 runs) |" \
+        in md
+    assert "**agrees**: \"NER relies on the lower layers" in md
+    assert "[biLM not converged]" in md and "39.7 on the 1B Word Benchmark" in md

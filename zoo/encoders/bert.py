@@ -82,6 +82,11 @@ class BertEncoder(nn.Module):
 
     def piece_states(self, pieces: torch.Tensor) -> torch.Tensor:
         """(B, S) piece ids, 0 = padding -> (B, S, D) contextual piece states."""
+        return self.piece_layers(pieces)[-1]
+
+    def piece_layers(self, pieces: torch.Tensor) -> list[torch.Tensor]:
+        """(B, S) piece ids -> L + 1 tensors (B, S, D): the embedding output, then each
+        block's (what a frozen encoder's scalar mix combines, as ELMo mixes its layers)."""
         s = pieces.shape[1]
         positions = torch.arange(s, device=pieces.device)  # (S,)
         x = (self.word_embeddings(pieces) + self.position_embeddings(positions)
@@ -89,16 +94,21 @@ class BertEncoder(nn.Module):
         x = self.dropout(self.embed_norm(x))
         # Boolean mask, True = may attend; (B, 1, 1, S) broadcasts over heads and queries.
         attn_mask = (pieces != 0)[:, None, None, :]
+        outs = [x]
         for layer in self.layers:
-            x = layer(x, attn_mask)  # (B, S, D)
-        return x
+            outs.append(layer(outs[-1], attn_mask))  # (B, S, D)
+        return outs
 
     def forward(self, pieces: torch.Tensor, starts: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
-        states = self.piece_states(pieces)  # (B, S, D)
-        index = starts.unsqueeze(-1).expand(-1, -1, states.shape[-1])  # (B, T, D)
-        words = states.gather(1, index)  # (B, T, D): each word's first piece
-        return words * mask.unsqueeze(-1).to(words.dtype)  # padding words are zero
+        return first_pieces(self.piece_states(pieces), starts, mask)  # (B, T, D)
+
+
+def first_pieces(states: torch.Tensor, starts: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, S, D) piece states -> (B, T, D) word states: each word's first piece."""
+    index = starts.unsqueeze(-1).expand(-1, -1, states.shape[-1])  # (B, T, D)
+    words = states.gather(1, index)  # (B, T, D)
+    return words * mask.unsqueeze(-1).to(words.dtype)  # padding words are zero
 
 
 def _init_weights(module: nn.Module) -> None:

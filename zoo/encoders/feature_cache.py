@@ -21,8 +21,12 @@ DEFAULT_MAX_BYTES = 2 * 2**30
 
 
 class FeatureCache:
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES):
+    """`dtype`: how rows are stored (float16 halves the memory of a wide encoder's layers;
+    they are returned in the dtype `compute` gives)."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, dtype: torch.dtype | None = None):
         self.max_bytes = max_bytes
+        self.dtype = dtype
         self._rows: dict[bytes, torch.Tensor] = {}  # key -> (L, len, D)
         self.bytes = 0
         self.hits = self.misses = 0
@@ -41,29 +45,44 @@ class FeatureCache:
         lengths = mask.sum(1).clamp(min=1).tolist()  # (B,) as ints
         host = rows.cpu().numpy()
         keys = [host[i, :n].tobytes() for i, n in enumerate(lengths)]
+
+        def compute_rows(index: torch.Tensor) -> torch.Tensor:
+            index = index.to(rows.device)
+            return compute(rows[index], mask[index])  # (L, b, T, D)
+
+        return self.lookup(keys, lengths, rows.shape[1], compute_rows)
+
+    @torch.no_grad()
+    def lookup(self, keys: list[bytes], lengths: list[int], width: int,
+               compute_rows: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+        """One key and word count per sentence of a batch -> (L, B, width, D).
+        `compute_rows(index)` computes the layers of the batch rows at `index` (b,)."""
         missing = [i for i, k in enumerate(keys) if k not in self._rows]
         self.hits += len(keys) - len(missing)
         self.misses += len(missing)
         fresh, position = None, {i: j for j, i in enumerate(missing)}
         if missing:
-            index = torch.tensor(missing, device=rows.device)
-            fresh = compute(rows[index], mask[index])  # (L, b, T, D)
+            fresh = compute_rows(torch.tensor(missing))  # (L, b, width, D)
             for j, i in enumerate(missing):
                 self._store(keys[i], fresh[:, j, : lengths[i]])
             if len(missing) == len(keys):
                 return fresh  # rows in batch order already (the first epoch's usual case)
         out = None
+        dtype = fresh.dtype if fresh is not None else None
         for i, key in enumerate(keys):
             row = self._rows.get(key)
             if row is None:  # not stored (over the memory budget): take it from `fresh`
                 row = fresh[:, position[i], : lengths[i]]
             if out is None:  # (L, B, T, D), padding positions zero
-                out = row.new_zeros(row.shape[0], len(keys), rows.shape[1], row.shape[-1])
+                out = row.new_zeros(row.shape[0], len(keys), width, row.shape[-1],
+                                    dtype=dtype or (torch.float32 if self.dtype else row.dtype))
             out[:, i, : lengths[i]] = row
         return out
 
     def _store(self, key: bytes, row: torch.Tensor) -> None:
-        size = row.numel() * row.element_size()
+        stored = row.to(self.dtype) if self.dtype is not None else row
+        size = stored.numel() * stored.element_size()
         if self.bytes + size <= self.max_bytes:
-            self._rows[key] = row.clone()  # a copy, so the batch tensor can be freed
+            # a copy, so the batch tensor can be freed
+            self._rows[key] = stored.clone() if stored is row else stored
             self.bytes += size

@@ -1,0 +1,106 @@
+"""The ELMo recipe on a pretrained encoder (zoo.encoders.frozen_bert): the encoder stays
+frozen, only the scalar mix and the task layer train, features are computed once per
+sentence while a cell trains (never for a model loaded to serve), and the learned mix is
+logged."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.toy_data import BY_TASK, info_for
+from zoo.batching import collator_for
+from zoo.encoders.scalar_mix import find_mix, mix_metrics
+from zoo.models import create_model, get_entry
+from zoo.predictors import load_predictor, make_predictor, save_model
+
+
+def _batch(model, task: str):
+    info = info_for(task)
+    collator = collator_for(model, info, 32)
+    return collator, collator(BY_TASK[task])
+
+
+@pytest.mark.parametrize("task", ["sentiment", "ner"])
+def test_only_the_mix_and_task_layers_train(task):
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for(task))
+    model.pretrain(None)  # tiny: no checkpoint; switches the feature cache on
+    _, batch = _batch(model, task)
+    before = {k: v.clone() for k, v in model.encoder.bert.state_dict().items()}
+    optimizer = torch.optim.Adam(p for p in model.parameters() if p.requires_grad)
+    model.train()
+    for _ in range(3):
+        optimizer.zero_grad()
+        model.loss(batch).backward()
+        optimizer.step()
+    for key, value in model.encoder.bert.state_dict().items():
+        torch.testing.assert_close(value, before[key], msg=key)
+    mix = find_mix(model)
+    assert mix is not None and len(mix.scalar_parameters) == 3  # embeddings + 2 blocks
+    assert any(p.grad is not None for p in mix.parameters())
+    assert not model.encoder.bert.training  # no dropout in a frozen feature extractor
+
+
+def test_features_are_computed_once_per_sentence_and_match_the_encoder():
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    _, batch = _batch(model, "ner")
+    direct = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    model.pretrain(None)
+    cache = model.encoder.feature_cache
+    first = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    again = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    n = len(BY_TASK["ner"])
+    assert (cache.misses, cache.hits) == (n, n)
+    torch.testing.assert_close(first, direct)
+    # Stored in float16: within its rounding of the float32 layers.
+    torch.testing.assert_close(again, direct, atol=2e-3, rtol=2e-3)
+
+
+def test_the_cache_tells_apart_sentences_with_the_same_pieces_and_other_words():
+    model = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    model.pretrain(None)
+    info = info_for("ner")
+    collator = collator_for(model, info, 32)
+    words = BY_TASK["ner"][0].tokens
+    one = collator([BY_TASK["ner"][0]])
+    joined = one.pieces.clone()  # same pieces, the first two words read as one
+    starts = one.starts[:, 1:].clone()
+    mask = one.mask[:, 1:].clone()
+    a = model.encoder.word_layers(one.pieces, one.starts, one.mask)
+    b = model.encoder.word_layers(joined, starts, mask)
+    assert a.shape[2] == len(words) and b.shape[2] == len(words) - 1
+    assert model.encoder.feature_cache.misses == 2
+
+
+def test_a_model_loaded_to_serve_has_no_feature_cache(tmp_path):
+    info = info_for("sentiment")
+    model = create_model("tiny_bert_frozen", info)
+    model.pretrain(None)
+    model.eval()
+    collator = collator_for(model, info, 32)
+    save_model(tmp_path / "m", "tiny_bert_frozen", model, collator, info)
+    predictor, loaded = load_predictor(tmp_path / "m")
+    assert loaded.encoder.feature_cache is None  # latency is the whole encoder's
+    examples = BY_TASK["sentiment"]
+    assert predictor(examples) == make_predictor(model, collator)(examples)
+
+
+def test_mix_metrics_are_weights_that_sum_to_one_and_a_depth_in_zero_one():
+    model = create_model("tiny_bert_frozen", info_for("ner"))
+    with torch.no_grad():
+        for k, p in enumerate(find_mix(model).scalar_parameters):
+            p.fill_(5.0 if k == 0 else 0.0)  # nearly all weight on the embeddings
+    metrics = mix_metrics(find_mix(model))
+    weights = [metrics[f"mix/layer_{k}"] for k in range(3)]
+    assert sum(weights) == pytest.approx(1.0) and weights[0] > 0.9
+    assert metrics["mix/layers"] == 3 and 0 <= metrics["mix/mean_layer"] < 0.1
+
+
+def test_frozen_and_finetuned_twins_are_metadata():
+    frozen, tuned = get_entry("minilm_frozen"), get_entry("minilm_l6")
+    assert frozen.tags()["encoder_mode"] == "frozen"
+    assert frozen.tags()["twin_finetuned"] == "minilm_l6"
+    assert tuned.tags()["twin_frozen"] == "minilm_frozen"
+    assert frozen.pretrained == tuned.pretrained == "all-MiniLM-L6-v2"
+    assert get_entry("elmo_frozen_small").tags()["twin_finetuned"] == "elmo_finetune_small"
