@@ -104,3 +104,26 @@ def test_frozen_and_finetuned_twins_are_metadata():
     assert tuned.tags()["twin_frozen"] == "minilm_frozen"
     assert frozen.pretrained == tuned.pretrained == "all-MiniLM-L6-v2"
     assert get_entry("elmo_frozen_small").tags()["twin_finetuned"] == "elmo_finetune_small"
+
+
+def test_features_are_shared_on_disk_by_the_cells_of_one_dataset(tmp_path):
+    from zoo.encoders.feature_cache import FeatureCache
+
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    _, batch = _batch(model, "ner")
+    path = tmp_path / "features" / "f.safetensors"
+    model.encoder.enable_feature_cache(path)
+    first = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    model.encoder.save_features()
+    model.encoder.save_features()  # nothing new: the file stays as it is
+    # Another cell (a new process would do the same): every sentence is read from the file.
+    other = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    other.load_state_dict(model.state_dict())
+    other.encoder.enable_feature_cache(path)
+    again = other.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    cache = other.encoder.feature_cache
+    assert (cache.hits, cache.misses) == (len(BY_TASK["ner"]), 0)
+    torch.testing.assert_close(again, first, atol=2e-3, rtol=2e-3)
+    assert not list(path.parent.glob(".*.tmp"))  # written atomically
+    assert FeatureCache().load(tmp_path / "missing.safetensors") == 0

@@ -24,12 +24,12 @@ PINNED = {
         "mr": """
             bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small
             gru_small lstm_small majority_class nb_bigrams nb_logreg rnn_small tfidf_logreg
-            transformer_small
+            transformer_small minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8
             """,
         "wnut16": """
             all_o bilstm_crf_small bilstm_crf_small_ort bilstm_crf_small_ort_q8 bilstm_small
             bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small feature_crf
-            gru_small lstm_small rnn_small transformer_small
+            gru_small lstm_small rnn_small transformer_small minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8
             """,
         "tatoeba-en-es": """
             copy_source lexical_translation seq2seq_gru_small seq2seq_transformer_small
@@ -39,12 +39,12 @@ PINNED = {
         "mr": """
             bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small
             gru_small lstm_attn_small lstm_small majority_class nb_bigrams nb_logreg
-            rnn_small tfidf_logreg transformer_small
+            rnn_small tfidf_logreg transformer_small minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8
             """,
         "wnut16": """
             all_o bilstm_crf_small bilstm_crf_small_ort bilstm_crf_small_ort_q8 bilstm_small
             bilstm_small_ort bilstm_small_ort_q8 cnn_small elmo_frozen_small feature_crf
-            gru_small lstm_small rnn_small transformer_small
+            gru_small lstm_small rnn_small transformer_small minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8
             """,
         "tatoeba-en-es": """
             copy_source lexical_translation seq2seq_gru_small seq2seq_lstm_small
@@ -57,20 +57,20 @@ PINNED = {
             bilstm_crf_small_ort_q8 bilstm_small bilstm_small_ort bilstm_small_ort_q8
             cnn_base cnn_small cnn_small_ort cnn_small_ort_q8 elmo_finetune_base
             elmo_frozen_base feature_crf gru_small lstm_base lstm_small lstm_small_ort
-            lstm_small_ort_q8 minilm_l6 rnn_small transformer_base transformer_crf_base
+            lstm_small_ort_q8 minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8 rnn_small transformer_base transformer_crf_base
             """,
         "wnut17": """
             all_o bilstm_base bilstm_crf_base bilstm_crf_small bilstm_crf_small_ort
             bilstm_crf_small_ort_q8 bilstm_small bilstm_small_ort bilstm_small_ort_q8
             cnn_base cnn_small cnn_small_ort cnn_small_ort_q8 elmo_finetune_base
             elmo_frozen_base feature_crf gru_small lstm_base lstm_small lstm_small_ort
-            lstm_small_ort_q8 minilm_l6 rnn_small transformer_base transformer_crf_base
+            lstm_small_ort_q8 minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8 rnn_small transformer_base transformer_crf_base
             """,
         "sst2": """
             bilstm_base bilstm_small bilstm_small_ort bilstm_small_ort_q8 cnn_base cnn_small
             cnn_small_ort cnn_small_ort_q8 elmo_finetune_base elmo_frozen_base gru_small
             lstm_attn_base lstm_base lstm_small lstm_small_ort lstm_small_ort_q8
-            majority_class minilm_l6 nb_bigrams nb_logreg rnn_small tfidf_logreg
+            majority_class minilm_frozen minilm_l6 minilm_l6_ort minilm_l6_ort_q8 nb_bigrams nb_logreg rnn_small tfidf_logreg
             transformer_base
             """,
         "multi30k": """
@@ -78,7 +78,7 @@ PINNED = {
             """,
     },
 }
-CELLS = {"quick": 44, "standard": 346, "full": 1540}
+CELLS = {"quick": 56, "standard": 442, "full": 1720}
 
 
 @pytest.mark.parametrize("profile", sorted(PINNED))

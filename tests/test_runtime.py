@@ -34,7 +34,8 @@ def _check(folder):
 
 def test_tiny_twins_are_registered_like_their_base():
     assert {n for n, _ in TINY_RT} == {"tiny_lstm_ort", "tiny_lstm_ort_q8",
-                                       "tiny_bilstm_crf_ort", "tiny_bilstm_crf_ort_q8"}
+                                       "tiny_bilstm_crf_ort", "tiny_bilstm_crf_ort_q8",
+                                       "tiny_bert_ort", "tiny_bert_ort_q8"}
     for name in list_models("*_ort,*_ort_q8"):
         entry = get_entry(name)
         base = get_entry(entry.base)

@@ -206,9 +206,17 @@ def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
         return None
     if isinstance(model, torch.nn.Module):
         model.to(pick_device())
-    metrics, _ = run_pretrain_hook(model, data, work_dir, spec.seed, cfg.pretrain_max_seconds,
-                                   corpus, cfg.pretrain_max_steps)
+    metrics, _ = _pretrain(model, data, work_dir, spec.seed, cfg, corpus)
     return metrics
+
+
+def _pretrain(model, data: PreparedDataset, work_dir: Path, seed: int, cfg: TrainConfig,
+              corpus: Callable[[str], PretrainCorpus] | None):
+    """The model's pretraining hook with the config's budget; (metrics, curves)."""
+    return run_pretrain_hook(model, data, work_dir, seed, cfg.pretrain_max_seconds, corpus,
+                             cfg.pretrain_max_steps,
+                             until_converged=cfg.pretrain_until_converged,
+                             patience=cfg.pretrain_patience)
 
 
 def _base_weights(cell: ResolvedCell, work_dir: Path) -> Path | None:
@@ -294,7 +302,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     dataset's own train split.
 
     Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`
-    attribute (set from the config) and `describe() -> dict` (logged as params).
+    attribute (set from the config), `describe() -> dict` (logged as params) and
+    `finish_training()` (after test was read).
     """
     if isinstance(cell, CellSpec):
         cell = resolve_cell(cell, data.fingerprint)
@@ -310,18 +319,13 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     model, device = _new_model(spec, info, cfg)
     with PeakRss() as rss:
         start = time.perf_counter()
-        extra, curves = run_pretrain_hook(model, data, work_dir, spec.seed,
-                                          cfg.pretrain_max_seconds, corpus,
-                                          cfg.pretrain_max_steps)
+        extra, curves = _pretrain(model, data, work_dir, spec.seed, cfg, corpus)
         fit = _fit(cell, model, info, train, dev, dev_used, work_dir, device, on_epoch)
         train_seconds = time.perf_counter() - start
     model_dir = work_dir / cell.key
     weights = save_model(model_dir, spec.model, model, fit.collator, info)
     write_training_record(model_dir, fit.record)
-    extra = {**extra, **fit.extra}
-    mix = find_mix(model)
-    if mix is not None:  # which layers of a pretrained encoder the task drew on
-        extra.update(mix_metrics(mix))
+    extra = {**extra, **fit.extra, **_mix(model)}
     if fit.collator is not None:
         extra["train/truncated_sentences"] = float(sum(fit.collator.truncates(ex)
                                                        for ex in train))
@@ -331,6 +335,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
                  else load_predictor(model_dir)[0])
     dev_metrics = evaluate(spec.task, dev_used, predictor(dev_used))
     test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
+    if hasattr(model, "finish_training"):  # e.g. a frozen encoder shares its features
+        model.finish_training()
     describe = getattr(model, "describe", None)
     return TrainedCell(
         spec=spec, key=cell.key, model_dir=str(model_dir), n_train=len(train),
@@ -343,6 +349,13 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
         curves=curves, model_description=describe() if describe else {},
         test_stats=test_metrics.stats, device=str(device), train_pid=os.getpid(),
         stop_reason=str(fit.record["stop_reason"]), converged=bool(fit.record["converged"]))
+
+
+def _mix(model) -> dict[str, float]:
+    """The learned layer weights of a model with a scalar mix (which layers of a pretrained
+    encoder the task drew on); {} for other models."""
+    mix = find_mix(model)
+    return mix_metrics(mix) if mix is not None else {}
 
 
 def _count_metrics(record: dict, dev_used, test, task: str) -> dict[str, float]:

@@ -45,6 +45,14 @@ class TrainConfig:
     # (reported when hit); 0 = the model's default.
     pretrain_max_steps: int = 0
     pretrain_max_seconds: float = 0.0
+    # Pretrain until held-out perplexity stops improving (early stopping, as every cell
+    # trains), keeping the best weights: a budget stopped the biLM unconverged (perplexity
+    # 109 after 0.38 epochs, standard run of 2026-12-06). pretrain_max_steps and
+    # pretrain_max_seconds are then only safety caps, each reported when hit.
+    pretrain_until_converged: bool = False
+    # Held-out evaluations (every 500 steps) without a 1 % relative improvement before the
+    # biLM stops; 0 = the model's own (zoo.encoders.bilm_pretraining.UntilConverged).
+    pretrain_patience: int = 0
     vocab_min_freq: int = 1
     # Probability that a token seen once in the training subset is fed as <unk> while
     # training (Lample et al. 2016 use 0.5), so the <unk> vector learns; 0 = never.
@@ -68,6 +76,12 @@ class TrainConfig:
             raise ConfigError("min_epochs, flat_tolerance and bucket_pool must not be negative")
         if not 0.0 <= self.unk_replace < 1.0:
             raise ConfigError(f"unk_replace={self.unk_replace} must be in [0, 1)")
+        if min(self.pretrain_max_steps, self.pretrain_max_seconds, self.pretrain_patience) < 0:
+            raise ConfigError("pretrain_max_steps, pretrain_max_seconds and pretrain_patience "
+                              "must not be negative (0 = the model's own)")
+        if self.pretrain_patience and not self.pretrain_until_converged:
+            raise ConfigError("pretrain_patience applies only with pretrain_until_converged="
+                              "true (a budgeted biLM stops at its steps or seconds)")
 
 
 def _accepts(annotation: object, value: object) -> bool:
@@ -160,6 +174,9 @@ class ModelSelection:
     sizes: tuple[str, ...] = ()  # the PyTorch models of these sizes
     largest: bool = False  # and the largest size of each family
     classical: bool = True  # the classical baselines (TF-IDF, feature CRF, lexical)
+    # The models that start from a checkpoint pretrained on outside text (frozen and
+    # fine-tuned: what a practitioner deploys first), whatever their size.
+    pretrained: bool = False
     # ONNX Runtime twins (float and int8) of the float models matching these globs; a
     # twin always runs with its float base (the report compares the two).
     runtime_twins_of: tuple[str, ...] = ()
@@ -179,6 +196,7 @@ class ModelSelection:
             top = {e.family: e.size for e in sorted(torch, key=lambda e: rank[e.size])}
             chosen |= {e.name for e in torch if e.size == top[e.family]}
         chosen |= {e.name for e in kept if self.classical and e.kind == "classical"}
+        chosen |= {e.name for e in torch if self.pretrained and e.pretrained}
         twins = [e for e in kept if e.runtime != "torch"
                  and matches(e.base, self.runtime_twins_of)]
         chosen |= {e.name for e in twins} | {e.base for e in twins}
@@ -227,7 +245,8 @@ class Profile:
 # the RNN seq2seq family and scored higher at 3,000 tatoeba pairs: test BLEU 6.0 vs 4.6,
 # quick run of 2026-12-03). The fine-tuned ELMo and the Transformer-CRF run at base size
 # only (`full`): the frozen ELMo and the BiLSTM-CRF stand for them at small size.
-_SMALL = ModelSelection(sizes=("small",), runtime_twins_of=("bilstm_small", "bilstm_crf_small"),
+_SMALL = ModelSelection(sizes=("small",), pretrained=True,
+                        runtime_twins_of=("bilstm_small", "bilstm_crf_small", "minilm_l6"),
                         exclude=("elmo_finetune_*", "transformer_crf_*"))
 _QUICK = dataclasses.replace(_SMALL, exclude=(*_SMALL.exclude, "lstm_attn_*", "seq2seq_lstm_*"))
 # The largest size of every family (the recurrent RNN and GRU have no base size), with every
@@ -278,7 +297,13 @@ PROFILES: dict[str, Profile] = {
         # and wnut16 at 4 sizes x 3 seeds, ~2,100 for translation at 2 sizes x 1 seed.
         # The time cap is a safety net only: a cell that hits it is reported as
         # time-capped, not converged.
-        train={"dev_limit": 1000, "pretrain_max_steps": 1000, "pretrain_max_seconds": 900.0,
+        # The English biLM (SMALL) pretrains until held-out perplexity stops improving, in
+        # one worker while the other trains cells: estimated 9k-18k steps (4-8 epochs) at
+        # ~0.21 s a step, 35-65 min (benchmarks/bilm_convergence.py; the 2026-12-06 run's
+        # 849 steps in 180 s). 90 min is its safety cap (reported when hit); 60,000 steps
+        # (27 epochs) is never reached within it on 2 cores.
+        train={"dev_limit": 1000, "pretrain_until_converged": True, "pretrain_patience": 4,
+               "pretrain_max_steps": 60000, "pretrain_max_seconds": 5400.0,
                "max_train_seconds": 1800.0},
         dataset_sizes={"tatoeba-en-es": (3000, 10000)},
         dataset_seeds={"tatoeba-en-es": (1,)},
@@ -291,7 +316,11 @@ PROFILES: dict[str, Profile] = {
         selection=_FULL,
         train_sizes=(0.1, 0.25, 0.5, 1.0),
         seeds=(1, 2, 3, 4, 5),
-        train={"max_train_seconds": 3600.0},
+        # The BASE biLM until converged: ~5x SMALL's time a step (1.4 vs 0.27 s on a loaded
+        # 2-core machine), so an estimated 2-4 h; 6 h is its safety cap.
+        train={"max_train_seconds": 3600.0, "pretrain_until_converged": True,
+               "pretrain_patience": 4, "pretrain_max_steps": 60000,
+               "pretrain_max_seconds": 21600.0},
     ),
 }
 

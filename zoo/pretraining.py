@@ -65,23 +65,33 @@ class PretrainContext:
     cache_dir: Path
     data_fingerprint: str
     seed: int
-    max_seconds: float = 0.0  # TrainConfig.pretrain_max_seconds; 0 = the model's own budget
-    max_steps: int = 0  # TrainConfig.pretrain_max_steps; 0 = the model's own budget
+    # TrainConfig.pretrain_*: a step budget (or, until converged, the step cap) and a
+    # wall-clock safety cap; 0 = the model's own.
+    max_seconds: float = 0.0
+    max_steps: int = 0
+    # TrainConfig.pretrain_until_converged / pretrain_patience: early stopping on held-out
+    # perplexity instead of a budget; patience 0 = the model's own.
+    until_converged: bool = False
+    patience: int = 0
+    eval_every: int = 0  # optimizer steps between held-out evaluations; 0 = the model's own
 
 
 def run_pretrain_hook(model, data: PreparedDataset, work_dir: Path, seed: int,
                       max_seconds: float, corpus: Callable[[str], PretrainCorpus] | None,
-                      max_steps: int = 0):
-    """Run the model's optional pretraining hook; returns (metrics, curves)."""
+                      max_steps: int = 0, *, until_converged: bool = False,
+                      patience: int = 0):
+    """Run the model's optional pretraining hook; returns (metrics, curves). The budget
+    arguments are TrainConfig's pretrain_* fields."""
     hook = getattr(model, "pretrain", None)
     if hook is None:
         return {}, {}
     cache = work_dir.parent / "pretrained"
     if corpus is None:
-        ctx = PretrainContext(tuple(ex.tokens for ex in data.splits["train"]), cache,
-                              data.fingerprint, seed, max_seconds, max_steps)
-        return hook(ctx)
+        sentences = tuple(ex.tokens for ex in data.splits["train"])
+        return hook(PretrainContext(sentences, cache, data.fingerprint, seed, max_seconds,
+                                    max_steps, until_converged, patience))
     text = corpus(data.card.language)
     metrics, curves = hook(PretrainContext(text.sentences, cache, text.fingerprint,
-                                           PRETRAIN_SEED, max_seconds, max_steps))
+                                           PRETRAIN_SEED, max_seconds, max_steps,
+                                           until_converged, patience))
     return {**metrics, "pretrain/corpus_datasets": float(len(text.members))}, curves

@@ -1,14 +1,17 @@
 """Pretraining the ELMo encoder's biLM: the LM output layer (sampled softmax), the corpus,
-the time-budgeted training loop with its held-out perplexity curve, and the on-disk cache
-shared by every cell (one biLM per config, corpus fingerprint and seed; a file lock makes
-concurrent cells wait for the first instead of repeating it).
+the training loop (a step or time budget, or until held-out perplexity stops improving)
+with its held-out perplexity curve, and the on-disk cache shared by every cell (one biLM
+per config, stopping rule, corpus fingerprint and seed; a file lock makes concurrent cells
+wait for the first instead of repeating it).
 
-Used by zoo/families/elmo.py (the ELMo variants' `pretrain` hook). Pretraining runs on the
+Used by zoo/families/elmo.py (the ELMo variants' `pretrain` hook); the LM pieces (output
+layer, corpus ids, NLL, perplexity) are in zoo/encoders/bilm_lm.py. Pretraining runs on the
 task model's device; the cached weights are CPU tensors either way.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import math
@@ -16,23 +19,18 @@ import os
 import random
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from allennlp_light.modules.sampled_softmax_loss import SampledSoftmaxLoss
 from torch import nn
-from torch.nn import functional as F
 
 from zoo.configs import config_hash
-from zoo.data.vocab import PAD, UNK
-from zoo.encoders.chars import char_table
-from zoo.encoders.elmo import BiLM, BiLMConfig, encode_ids
+from zoo.encoders.bilm_lm import LMCorpus, LMHead, build_corpus, build_lm_vocab, lm_nll, perplexity
+from zoo.encoders.elmo import BiLM, BiLMConfig
 
-EOS_ID, BOS_ID, UNK_ID = 0, 1, 2  # LM output ids; frequent ids first (log-uniform sampler)
 HELDOUT_FRACTION = 0.05
 MAX_HELDOUT = 2000  # held-out sentences for the reported perplexity (full softmax: ~9 s)
 # The curve: perplexity on the first CURVE_HELDOUT held-out sentences, CURVE_POINTS times over
@@ -41,96 +39,40 @@ CURVE_HELDOUT = 300
 CURVE_POINTS = 8
 CLIP_NORM = 5.0
 # Bump when the pretraining procedure changes, so cached biLMs from the old one are not reused.
-PRETRAIN_VERSION = 4  # 4: held-out capped at MAX_HELDOUT, a curve within the budget
-
-
-# ---------------------------------------------------------------- language-model pieces
-
-
-def build_lm_vocab(sentences: Sequence[Sequence[str]], max_size: int) -> list[str]:
-    """Output words of the LM, most frequent first (the sampler assumes Zipfian order)."""
-    counts = Counter(tok for sent in sentences for tok in sent)
-    words = sorted((w for w in counts if w not in ("</s>", "<s>", UNK)),
-                   key=lambda w: (-counts[w], w))
-    return ["</s>", "<s>", UNK] + words[: max(0, max_size - 3)]
-
-
-class LMHead(nn.Module):
-    """Softmax over the LM vocabulary, tied between directions as in ELMo; sampled softmax
-    while training when the vocabulary is much larger than the number of samples."""
-
-    def __init__(self, vocab_size: int, dim: int, samples: int):
-        super().__init__()
-        self.sampled = vocab_size > 4 * samples
-        self.softmax = SampledSoftmaxLoss(vocab_size, dim, max(1, min(samples, vocab_size - 1)))
-
-    def nll(self, states: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Summed negative log-likelihood of (N,) targets given (N, P) states."""
-        if self.training and self.sampled:
-            return self.softmax(states, targets)
-        logits = F.linear(states, self.softmax.softmax_w, self.softmax.softmax_b)  # (N, V)
-        return F.cross_entropy(logits, targets, reduction="sum")
-
-
-@dataclass
-class LMCorpus:
-    """Sentences as (word-type ids, LM output ids); characters of every word type in `chars`."""
-
-    chars: torch.Tensor  # (N_types, C), on the device the biLM runs on
-    rows: list[tuple[list[int], list[int]]]
-
-
-def build_corpus(sentences: Sequence[Sequence[str]], lm_itos: list[str],
-                 max_chars: int) -> LMCorpus:
-    types = [PAD] + sorted({tok for sent in sentences for tok in sent} - {PAD})
-    type_id = {t: i for i, t in enumerate(types)}
-    lm_id = {w: i for i, w in enumerate(lm_itos)}
-    rows = [([type_id[t] for t in s], [lm_id.get(t, UNK_ID) for t in s]) for s in sentences]
-    return LMCorpus(char_table(types, max_chars), rows)
-
-
-def _pad(rows: Sequence[list[int]]) -> torch.Tensor:
-    out = torch.zeros(len(rows), max(len(r) for r in rows), dtype=torch.long)  # (B, T)
-    for i, row in enumerate(rows):
-        out[i, : len(row)] = torch.tensor(row)
-    return out
-
-
-def lm_nll(bilm: BiLM, head: LMHead, corpus: LMCorpus,
-           rows: Sequence[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """Summed NLL of the forward LM (next word, </s> last) and the backward LM (previous
-    word, <s> first) on a batch of sentences; returns (fwd, bwd, tokens)."""
-    device = corpus.chars.device  # the batch goes where the biLM and its char table are
-    type_ids = _pad([r[0] for r in rows]).to(device)  # (B, T)
-    lm_ids = _pad([r[1] for r in rows]).to(device)  # (B, T)
-    mask = type_ids > 0  # (B, T)
-    lengths = mask.sum(1)  # (B,)
-    top = bilm.dropout(encode_ids(bilm, corpus.chars, type_ids, mask)[-1])  # (B, T, 2P)
-    fwd, bwd = top.split(bilm.cfg.proj, dim=-1)  # 2 x (B, T, P)
-    next_word = torch.full_like(lm_ids, EOS_ID)  # (B, T)
-    next_word[:, :-1] = lm_ids[:, 1:]
-    next_word[torch.arange(len(rows), device=device), lengths - 1] = EOS_ID
-    prev_word = torch.full_like(lm_ids, BOS_ID)  # (B, T)
-    prev_word[:, 1:] = lm_ids[:, :-1]
-    return (head.nll(fwd[mask], next_word[mask]), head.nll(bwd[mask], prev_word[mask]),
-            int(mask.sum()))
-
-
-@torch.no_grad()
-def perplexity(bilm: BiLM, head: LMHead, corpus: LMCorpus,
-               rows: Sequence[tuple[list[int], list[int]]]) -> tuple[float, float, float]:
-    """Full-softmax perplexity: (geometric mean of both directions, forward, backward)."""
-    bilm.eval(), head.eval()
-    nf = nb = 0.0
-    tokens = 0
-    for k in range(0, len(rows), 128):
-        f, b, n = lm_nll(bilm, head, corpus, rows[k: k + 128])
-        nf, nb, tokens = nf + float(f), nb + float(b), tokens + n
-    tokens = max(tokens, 1)
-    return (math.exp((nf + nb) / (2 * tokens)), math.exp(nf / tokens), math.exp(nb / tokens))
+PRETRAIN_VERSION = 5  # 5: until converged; steps per curve point, converged, corpus tokens
 
 
 # ---------------------------------------------------------------- pretraining and cache
+
+
+@dataclass(frozen=True)
+class UntilConverged:
+    """Pretrain until held-out perplexity stops improving, as every cell trains until dev
+    stops improving: the same biLM on a busy machine as on an idle one, and one that has
+    learned what the corpus holds (a step budget stopped the 2026-12-06 biLMs at 0.2-0.4
+    epochs, perplexity 161 and 109, still falling). The caps are safety nets, reported
+    when hit (then the biLM is not converged)."""
+
+    # Evaluations in a row without a relative improvement of `min_delta` over the point
+    # that last reset the count. 4 x 500 steps is 0.9 epoch of the English corpus (144,569
+    # training sentences, 2,259 batches of 64): a plateau is judged over about one epoch.
+    patience: int = 4
+    # Optimizer steps between evaluations on the whole held-out set (<= MAX_HELDOUT
+    # sentences). SMALL on 1 thread of a loaded 2-core machine: ~6 s an evaluation vs
+    # ~105-145 s for 500 steps (0.21-0.29 s a step), so evaluating costs 4-5 % of training.
+    eval_every: int = 500
+    # 1 % over the patience window: below that, each further epoch (~8 min of SMALL) buys
+    # about 1 % of perplexity; a stricter threshold lets the slow power-law tail of an LM
+    # curve hold training open for hours.
+    min_delta: float = 0.01
+    max_steps: int = 100_000  # ~44 epochs of the English corpus: never the plan
+    max_seconds: float = 4 * 3600.0
+
+    def __post_init__(self) -> None:
+        if self.patience < 1 or self.eval_every < 1 or self.max_steps < 1:
+            raise ValueError("patience, eval_every and max_steps must be at least 1")
+        if not 0.0 <= self.min_delta < 1.0 or self.max_seconds <= 0:
+            raise ValueError("min_delta must be in [0, 1) and max_seconds positive")
 
 
 @dataclass
@@ -152,9 +94,12 @@ def _split(sentences: Sequence[Sequence[str]], cfg: BiLMConfig, seed: int):
 
 
 def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]], seed: int,
-                    device: torch.device | str = "cpu") -> PretrainResult:
-    """Train forward and backward LMs (losses summed) within the epoch and time budget, on
-    `device`; the returned state holds CPU tensors."""
+                    device: torch.device | str = "cpu", until: UntilConverged | None = None,
+                    on_point: Callable[[int, float], None] | None = None) -> PretrainResult:
+    """Train forward and backward LMs (losses summed) on `device`, within the config's epoch,
+    step and time budget, or (`until`) until held-out perplexity stops improving, keeping
+    the best weights; the returned state holds CPU tensors. `on_point(steps, perplexity)`
+    sees each held-out evaluation as it happens (until converged: a long run's progress)."""
     started = time.perf_counter()
     device = torch.device(device)
     train, held = _split(sentences, cfg, seed)
@@ -173,7 +118,9 @@ def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]], seed: i
         try:
             bilm = BiLM(cfg).to(device)
             head = LMHead(len(lm_vocab), cfg.proj, cfg.lm_samples).to(device)
-            metrics, curve = _train_lm(bilm, head, corpus, train_rows, held_rows, cfg, seed)
+            rows = (bilm, head, corpus, train_rows, held_rows, cfg, seed)
+            metrics, curve, at = (_train_lm(*rows) if until is None else
+                                  _train_until_converged(*rows, until, on_point))
         finally:
             np.random.set_state(np_state)
     # CPU tensors: the cache file then loads on any machine (a no-op when trained on CPU).
@@ -181,34 +128,49 @@ def run_pretraining(cfg: BiLMConfig, sentences: Sequence[Sequence[str]], seed: i
              **{f"lm.{k}": v.cpu() for k, v in head.state_dict().items()}}
     metrics.update({"pretrain/sentences": float(len(train)),
                     "pretrain/heldout_sentences": float(len(held)),
+                    "pretrain/corpus_tokens": float(sum(len(r[0]) for r in train_rows)),
                     "pretrain/lm_vocab": float(len(lm_vocab)),
                     "pretrain/seconds": time.perf_counter() - started})
     # The curve under its own key: a metric and a curve of one name would share one MLflow
-    # history, whose latest value then hides the reported perplexity.
-    return PretrainResult(state, lm_vocab, metrics, {"curve/pretrain_perplexity": curve})
+    # history, whose latest value then hides the reported perplexity. MLflow numbers curve
+    # points 1..n; the optimizer steps of each point are their own curve (its x-axis).
+    return PretrainResult(state, lm_vocab, metrics, {"curve/pretrain_perplexity": curve,
+                                                     "curve/pretrain_steps": at})
+
+
+def _batches(n_rows: int, batch_size: int, rng: random.Random) -> Iterator[list[list[int]]]:
+    """Row indices of each epoch's shuffled batches, epoch after epoch."""
+    while True:
+        order = list(range(n_rows))
+        rng.shuffle(order)
+        yield [order[k: k + batch_size] for k in range(0, n_rows, batch_size)]
+
+
+def _step(bilm: BiLM, head: LMHead, corpus: LMCorpus, rows, optimizer, params) -> None:
+    nf, nb, tokens = lm_nll(bilm, head, corpus, rows)
+    loss = (nf + nb) / tokens  # forward + backward LM mean losses, summed
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(params, CLIP_NORM)
+    optimizer.step()
 
 
 def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
-              cfg: BiLMConfig, seed: int) -> tuple[dict[str, float], list[float]]:
+              cfg: BiLMConfig, seed: int):
+    """The budgeted loop: `cfg.epochs`, `cfg.max_steps` (when set) or `cfg.max_seconds`,
+    whichever comes first; the final weights. Returns (metrics, curve, steps of each point)."""
     params = [*bilm.parameters(), *head.parameters()]
     optimizer = torch.optim.Adam(params, lr=cfg.lr)
-    rng = random.Random(seed)
+    epochs = _batches(len(train_rows), cfg.batch_size, random.Random(seed))
     curve_rows = held_rows[:CURVE_HELDOUT]
-    curve = [perplexity(bilm, head, corpus, curve_rows)[0]]  # before any training
+    curve, at = [perplexity(bilm, head, corpus, curve_rows)[0]], [0]  # before any training
     start, epochs_done, out_of_time, steps = time.perf_counter(), 0.0, False, 0
     next_point = cfg.max_seconds / CURVE_POINTS
     for _ in range(cfg.epochs):
         bilm.train(), head.train()
-        order = list(range(len(train_rows)))
-        rng.shuffle(order)
-        chunks = [order[k: k + cfg.batch_size] for k in range(0, len(order), cfg.batch_size)]
+        chunks = next(epochs)
         for done, chunk in enumerate(chunks, start=1):
-            nf, nb, tokens = lm_nll(bilm, head, corpus, [train_rows[i] for i in chunk])
-            loss = (nf + nb) / tokens  # forward + backward LM mean losses, summed
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, CLIP_NORM)
-            optimizer.step()
+            _step(bilm, head, corpus, [train_rows[i] for i in chunk], optimizer, params)
             steps += 1
             elapsed = time.perf_counter() - start
             out_of_time = elapsed > cfg.max_seconds
@@ -217,25 +179,119 @@ def _train_lm(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows, held_rows,
             # A curve within the budget too: one large corpus may not finish an epoch.
             if elapsed > next_point and done < len(chunks):
                 curve.append(perplexity(bilm, head, corpus, curve_rows)[0])
+                at.append(steps)
                 bilm.train(), head.train()
                 next_point += cfg.max_seconds / CURVE_POINTS
         epochs_done += done / len(chunks)
         curve.append(perplexity(bilm, head, corpus, curve_rows)[0])
+        at.append(steps)
         if out_of_time or steps == cfg.max_steps:
             break
     train_seconds = time.perf_counter() - start
     ppl = perplexity(bilm, head, corpus, held_rows)
-    return {"pretrain/perplexity": ppl[0], "pretrain/perplexity_fwd": ppl[1],
-            "pretrain/perplexity_bwd": ppl[2], "pretrain/epochs": epochs_done,
+    return {**_ppl_metrics(ppl), "pretrain/epochs": epochs_done,
             "pretrain/train_seconds": train_seconds, "pretrain/perplexity_start": curve[0],
-            "pretrain/hit_time_budget": float(out_of_time), "pretrain/steps": float(steps)}, curve
+            "pretrain/hit_time_budget": float(out_of_time), "pretrain/steps": float(steps),
+            "pretrain/hit_step_cap": float(steps == cfg.max_steps),
+            "pretrain/converged": 0.0}, curve, at
 
 
-def cache_paths(cfg: BiLMConfig, cache_dir: Path, fingerprint: str,
-                seed: int) -> tuple[Path, Path]:
-    """(weights, sidecar JSON). The hash of config and procedure version keeps a resized or
-    differently pretrained biLM from loading stale weights."""
-    stem = (f"elmo-{cfg.name}-{config_hash(cfg, PRETRAIN_VERSION)[:8]}-{fingerprint[:16]}"
+def _ppl_metrics(ppl: tuple[float, float, float]) -> dict[str, float]:
+    return {"pretrain/perplexity": ppl[0], "pretrain/perplexity_fwd": ppl[1],
+            "pretrain/perplexity_bwd": ppl[2]}
+
+
+class _Best:
+    """The best held-out perplexity so far, its step and weights; and the patience count,
+    which resets only on a relative improvement of `min_delta` over the last point that
+    reset it (a slow creep of 0.3 % an evaluation does not hold training open forever)."""
+
+    def __init__(self, ppl: tuple[float, float, float], modules: tuple[nn.Module, ...],
+                 until: UntilConverged):
+        self.modules, self.until = modules, until
+        self.ppl, self.step, self.state = ppl, 0, self._snapshot()
+        self.reference, self.waited = ppl[0], 0
+
+    def _snapshot(self) -> list[dict[str, torch.Tensor]]:
+        return [{k: v.detach().clone() for k, v in m.state_dict().items()}
+                for m in self.modules]
+
+    def update(self, steps: int, ppl: tuple[float, float, float]) -> bool:
+        """Record an evaluation; True when patience has run out."""
+        if ppl[0] < self.ppl[0]:  # a NaN (diverged) never counts as better
+            self.ppl, self.step, self.state = ppl, steps, self._snapshot()
+        if ppl[0] < self.reference * (1 - self.until.min_delta):
+            self.reference, self.waited = ppl[0], 0
+        else:
+            self.waited += 1
+        return self.waited >= self.until.patience
+
+    def restore(self) -> None:
+        for module, state in zip(self.modules, self.state):
+            module.load_state_dict(state)
+
+
+def _train_until_converged(bilm: BiLM, head: LMHead, corpus: LMCorpus, train_rows,
+                           held_rows, cfg: BiLMConfig, seed: int, until: UntilConverged,
+                           on_point: Callable[[int, float], None] | None = None):
+    """Early stopping on the whole held-out set, evaluated every `until.eval_every` steps;
+    restores the best weights. Returns (metrics, curve, steps of each point)."""
+    params = [*bilm.parameters(), *head.parameters()]
+    optimizer = torch.optim.Adam(params, lr=cfg.lr)
+    epochs = _batches(len(train_rows), cfg.batch_size, random.Random(seed))
+    start, steps, eval_seconds, stop = time.perf_counter(), 0, 0.0, ""
+    best = _Best(perplexity(bilm, head, corpus, held_rows), (bilm, head), until)
+    curve, at = [best.ppl[0]], [0]  # before any training
+    while not stop:
+        bilm.train(), head.train()
+        for chunk in next(epochs):
+            _step(bilm, head, corpus, [train_rows[i] for i in chunk], optimizer, params)
+            steps += 1
+            stop = ("time_cap" if time.perf_counter() - start > until.max_seconds else
+                    "step_cap" if steps >= until.max_steps else "")
+            if steps % until.eval_every and not stop:
+                continue
+            tick = time.perf_counter()
+            ppl = perplexity(bilm, head, corpus, held_rows)  # leaves eval mode on
+            eval_seconds += time.perf_counter() - tick
+            curve.append(ppl[0]), at.append(steps)
+            if on_point is not None:
+                on_point(steps, ppl[0])
+            patience_out = best.update(steps, ppl)  # also at a cap: it may be the best
+            stop = stop or ("converged" if patience_out else "")
+            if stop:
+                break
+            bilm.train(), head.train()
+    best.restore()
+    per_epoch = math.ceil(len(train_rows) / cfg.batch_size)
+    return {**_ppl_metrics(best.ppl), "pretrain/epochs": steps / per_epoch,
+            "pretrain/steps": float(steps), "pretrain/best_step": float(best.step),
+            "pretrain/best_epochs": best.step / per_epoch,
+            "pretrain/train_seconds": time.perf_counter() - start,
+            "pretrain/eval_seconds": eval_seconds, "pretrain/perplexity_start": curve[0],
+            "pretrain/hit_time_budget": float(stop == "time_cap"),
+            "pretrain/hit_step_cap": float(stop == "step_cap"),
+            "pretrain/converged": float(stop == "converged")}, curve, at
+
+
+def cache_paths(cfg: BiLMConfig, cache_dir: Path, fingerprint: str, seed: int,
+                until: UntilConverged | None = None, converged: bool = True,
+                ) -> tuple[Path, Path]:
+    """(weights, sidecar JSON). The hash of config, stopping rule and procedure version keeps
+    a resized or differently pretrained biLM from loading stale weights. With `until`: a
+    converged biLM's key holds the stopping rule but not the caps nor the config's own
+    budget (it stopped before any of them), so a later run with other caps reuses it; one
+    stopped by a cap (`converged=False`) is kept under a key with its caps."""
+    if until is None:
+        kind, parts = "", (cfg, PRETRAIN_VERSION)
+    elif converged:
+        rule = {"patience": until.patience, "eval_every": until.eval_every,
+                "min_delta": until.min_delta}
+        uncapped = dataclasses.replace(cfg, epochs=0, max_seconds=0.0, max_steps=0)
+        kind, parts = "converged-", (uncapped, rule, PRETRAIN_VERSION)
+    else:
+        kind, parts = "capped-", (cfg, until, PRETRAIN_VERSION)
+    stem = (f"elmo-{cfg.name}-{kind}{config_hash(*parts)[:8]}-{fingerprint[:16]}"
             f"-seed{seed}")
     return cache_dir / f"{stem}.pt", cache_dir / f"{stem}.json"
 
@@ -263,22 +319,29 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def load_or_pretrain(cfg: BiLMConfig, ctx, device: torch.device | str = "cpu",
+                     until: UntilConverged | None = None,
                      ) -> tuple[dict[str, torch.Tensor], dict, dict]:
     """The pretrained biLM state for `ctx` (a zoo.pretraining.PretrainContext): from the cache
-    when present, else pretrained now (on `device`) and cached. Returns (biLM state as CPU
-    tensors, metrics, curves)."""
+    when present (with `until`, a converged biLM first), else pretrained now (on `device`)
+    and cached. Returns (biLM state as CPU tensors, metrics, curves)."""
     cache_dir = Path(ctx.cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    weights, sidecar = cache_paths(cfg, cache_dir, ctx.data_fingerprint, ctx.seed)
-    with _file_lock(weights.with_suffix(".lock")):
-        if weights.exists() and sidecar.exists():
-            side = json.loads(sidecar.read_text())
-            state = torch.load(weights, weights_only=True, map_location="cpu")
-            return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, \
-                side["curves"]
-        result = run_pretraining(cfg, ctx.sentences, ctx.seed, device)
-        side = {"config": asdict(cfg), "lm_vocab": result.lm_vocab,
-                "metrics": result.metrics, "curves": result.curves}
+    keys = (ctx.data_fingerprint, ctx.seed)
+    entries = [cache_paths(cfg, cache_dir, *keys, until)]
+    if until is not None:  # a converged biLM, else one capped by these caps
+        entries.append(cache_paths(cfg, cache_dir, *keys, until, converged=False))
+    with _file_lock(entries[0][0].with_suffix(".lock")):
+        for weights, sidecar in entries:
+            if weights.exists() and sidecar.exists():
+                side = json.loads(sidecar.read_text())
+                state = torch.load(weights, weights_only=True, map_location="cpu")
+                return _bilm_part(state), {**side["metrics"], "pretrain/cache_hit": 1.0}, \
+                    side["curves"]
+        result = run_pretraining(cfg, ctx.sentences, ctx.seed, device, until)
+        weights, sidecar = entries[0 if result.metrics["pretrain/converged"] else -1]
+        side = {"config": asdict(cfg), "until": asdict(until) if until else None,
+                "lm_vocab": result.lm_vocab, "metrics": result.metrics,
+                "curves": result.curves}
         # Sidecar first: the weights file appearing is what marks the entry complete.
         _atomic_write(sidecar, lambda p: Path(p).write_text(json.dumps(side)))
         _atomic_write(weights, lambda p: torch.save(result.state, p))

@@ -11,9 +11,13 @@ Memory is bounded by `max_bytes`; past it, misses are computed and not stored.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
+from filelock import FileLock
+from safetensors.torch import load_file, save_file
 
 # (b, T, ...) rows, (b, T) mask -> (L, b, T, D)
 Compute = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -86,3 +90,59 @@ class FeatureCache:
             # a copy, so the batch tensor can be freed
             self._rows[key] = stored.clone() if stored is row else stored
             self.bytes += size
+
+    # ------------------------------------------------------------------ on disk
+    # Rows shared across cells: every training size and seed of a dataset reads the same
+    # sentences through the same frozen encoder, so a file keyed by the encoder's checkpoint
+    # and the data computes each sentence once per sweep, not once per cell. safetensors:
+    # no pickle is read.
+
+    def save(self, path: Path) -> None:
+        """Merge this cache's rows into `path` (under a file lock; atomic replace)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock"):
+            merged = _read_rows(path)
+            added = {k: v for k, v in self._rows.items() if k not in merged}
+            if not added and path.is_file():
+                return
+            merged.update(added)
+            if not merged:
+                return
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            save_file(_pack(merged), str(tmp))
+            os.replace(tmp, path)
+
+    def load(self, path: Path) -> int:
+        """Add the rows stored in `path` (within the memory budget); returns how many."""
+        if not path.is_file():
+            return 0
+        with FileLock(str(path) + ".lock"):
+            rows = _read_rows(path)
+        before = len(self._rows)
+        for key, row in rows.items():
+            if key not in self._rows:
+                self._store(key, row)
+        return len(self._rows) - before
+
+
+def _pack(rows: dict[bytes, torch.Tensor]) -> dict[str, torch.Tensor]:
+    keys = list(rows)
+    key_bytes = torch.frombuffer(bytearray(b"".join(keys)), dtype=torch.uint8) if keys \
+        else torch.zeros(0, dtype=torch.uint8)
+    key_ends = torch.tensor([len(k) for k in keys], dtype=torch.int64).cumsum(0)
+    lengths = torch.tensor([rows[k].shape[1] for k in keys], dtype=torch.int64)
+    # (L, sum of lengths, D): every row's words side by side
+    states = torch.cat([rows[k] for k in keys], dim=1).contiguous()
+    return {"key_bytes": key_bytes, "key_ends": key_ends, "row_lengths": lengths,
+            "states": states}
+
+
+def _read_rows(path: Path) -> dict[bytes, torch.Tensor]:
+    if not path.is_file():
+        return {}
+    packed = load_file(str(path))
+    raw = packed["key_bytes"].numpy().tobytes()
+    ends = packed["key_ends"].tolist()
+    starts = [0, *ends[:-1]]
+    rows = torch.split(packed["states"], packed["row_lengths"].tolist(), dim=1)
+    return {raw[a:b]: row for a, b, row in zip(starts, ends, rows)}

@@ -10,12 +10,15 @@ paper's NER model), nothing for sentence classifiers, whose head mean-pools the 
 applies one linear layer (a linear probe of the pretrained features).
 
 A frozen encoder maps a sentence to the same layers every epoch, so while a cell trains
-they are computed once per sentence and kept (zoo.encoders.feature_cache, float16); the
-cache exists only once `enable_feature_cache()` was called (the model's pretrain hook, run
-by the cell's training). A model loaded for serving or timing has none: its latency is the
-full encoder's.
+they are computed once per sentence and kept (zoo.encoders.feature_cache, float16), and
+shared on disk by every cell of the same checkpoint and data (each training size and seed:
+nested subsets of one dataset). The cache exists only once `enable_feature_cache()` was
+called (the model's pretrain hook, run by the cell's training). A model loaded for serving
+or timing has none: its latency is the full encoder's.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 from allennlp_light.modules.scalar_mix import ScalarMix
@@ -41,9 +44,19 @@ class FrozenBertEncoder(nn.Module):
                                   bidirectional=True) if task_hidden else None)
         self.output_dim = 2 * task_hidden if task_hidden else cfg.hidden
         self.feature_cache: FeatureCache | None = None
+        self.feature_file: Path | None = None
 
-    def enable_feature_cache(self) -> None:
+    def enable_feature_cache(self, path: Path | None = None) -> None:
+        """Keep each sentence's layers from now on; `path`: a file shared by the cells that
+        use this encoder on the same data (read now, merged into by `save_features`)."""
         self.feature_cache = FeatureCache(dtype=torch.float16)
+        self.feature_file = path
+        if path is not None:
+            self.feature_cache.load(path)
+
+    def save_features(self) -> None:
+        if self.feature_cache is not None and self.feature_file is not None:
+            self.feature_cache.save(self.feature_file)
 
     def train(self, mode: bool = True) -> FrozenBertEncoder:
         super().train(mode)

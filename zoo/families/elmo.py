@@ -18,7 +18,7 @@ import dataclasses
 from zoo import recipes
 from zoo.device import module_device
 from zoo.encoder_head import SequenceClassifier, SequenceTagger, classifier_or_tagger
-from zoo.encoders.bilm_pretraining import load_or_pretrain
+from zoo.encoders.bilm_pretraining import UntilConverged, load_or_pretrain
 from zoo.encoders.elmo import BiLMConfig, ElmoEncoder
 from zoo.model_catalog import DataInfo, Twins, register_model
 
@@ -35,37 +35,62 @@ class _ElmoHooks:
 
     encoder: ElmoEncoder
     _pretrained_with: BiLMConfig | None = None  # the config pretrain() used (budget capped)
+    _until: UntilConverged | None = None  # its stopping rule, when until converged
+    _converged: bool | None = None  # whether that biLM early-stopped (None: not pretrained)
 
     def pretrain(self, ctx) -> tuple[dict[str, float], dict[str, list[float]]]:
-        cfg = self.encoder.bilm.cfg
-        # A profile may cap the pretraining time (e.g. the quick smoke profile); the capped
-        # config hashes differently, so its biLM is cached apart from the full one.
-        cap = float(getattr(ctx, "max_seconds", 0.0) or 0.0)
-        steps = int(getattr(ctx, "max_steps", 0) or 0)
-        if steps > 0:
-            # A step budget decides; the profile's seconds (above or below the biLM's own)
-            # are only its safety cap. The standard run of 2026-12-06 kept the biLM's own
-            # 180 s and stopped at 849 of its 1,000 steps.
-            cfg = dataclasses.replace(cfg, max_steps=steps, max_seconds=cap or cfg.max_seconds)
-        elif 0 < cap < cfg.max_seconds:
-            cfg = dataclasses.replace(cfg, max_seconds=cap)
+        cfg, until = self._pretrain_plan(ctx)
         # Pretrain where this model runs (zoo.cells.train_cell placed it already).
-        state, metrics, curves = load_or_pretrain(cfg, ctx, module_device(self))
-        self._pretrained_with = cfg
+        state, metrics, curves = load_or_pretrain(cfg, ctx, module_device(self), until)
+        self._pretrained_with, self._until = cfg, until
+        self._converged = bool(metrics.get("pretrain/converged", 0.0))
         # In place (copied onto the model's device): frozen params stay frozen.
         self.encoder.bilm.load_state_dict(state)
         return metrics, curves
 
+    def _pretrain_plan(self, ctx) -> tuple[BiLMConfig, UntilConverged | None]:
+        """The biLM config and, until converged, the stopping rule a context asks for."""
+        cfg = self.encoder.bilm.cfg
+        cap, steps = float(ctx.max_seconds or 0.0), int(ctx.max_steps or 0)
+        if ctx.until_converged:
+            # Held-out perplexity decides; the profile's steps and seconds are safety caps.
+            rule = UntilConverged()
+            return cfg, dataclasses.replace(
+                rule, patience=ctx.patience or rule.patience,
+                eval_every=ctx.eval_every or rule.eval_every,
+                max_steps=steps or rule.max_steps, max_seconds=cap or rule.max_seconds)
+        if steps > 0:
+            # A step budget decides; the profile's seconds (above or below the biLM's own)
+            # are only its safety cap. The standard run of 2026-12-06 kept the biLM's own
+            # 180 s and stopped at 849 of its 1,000 steps.
+            return dataclasses.replace(cfg, max_steps=steps,
+                                       max_seconds=cap or cfg.max_seconds), None
+        # A profile may cap the pretraining time (e.g. a smoke profile); the capped config
+        # hashes differently, so its biLM is cached apart from the full one.
+        if 0 < cap < cfg.max_seconds:
+            return dataclasses.replace(cfg, max_seconds=cap), None
+        return cfg, None
+
     def describe(self) -> dict[str, object]:
         cfg = self._pretrained_with or self.encoder.bilm.cfg
+        until = self._until
         return {
             "elmo_mode": "frozen" if self.encoder.frozen else "finetune",
             "bilm_size": cfg.name, "bilm_params": sum(p.numel() for p in
                                                       self.encoder.bilm.parameters()),
             "bilm_char_filters": str(cfg.filters), "bilm_highways": cfg.highways,
             "bilm_proj": cfg.proj, "bilm_cell": cfg.cell, "bilm_layers": 2,
-            "bilm_max_chars": cfg.max_chars, "pretrain_epochs": cfg.epochs,
-            "pretrain_max_seconds": cfg.max_seconds, "pretrain_max_steps": cfg.max_steps,
+            "bilm_max_chars": cfg.max_chars,
+            # Whether the biLM early-stopped on held-out perplexity ("unknown" before
+            # pretrain()); a budgeted or capped one is not converged.
+            "bilm_converged": "unknown" if self._converged is None else self._converged,
+            "pretrain_until_converged": until is not None,
+            "pretrain_epochs": 0 if until else cfg.epochs,
+            "pretrain_max_seconds": until.max_seconds if until else cfg.max_seconds,
+            "pretrain_max_steps": until.max_steps if until else cfg.max_steps,
+            "pretrain_patience": until.patience if until else 0,
+            "pretrain_eval_every": until.eval_every if until else 0,
+            "pretrain_min_delta": until.min_delta if until else 0.0,
             "pretrain_lm_vocab": cfg.lm_vocab,
             "pretrain_samples": cfg.lm_samples, "pretrain_batch_size": cfg.batch_size,
             "pretrain_lr": cfg.lr, "task_hidden": self.encoder.output_dim // 2,
@@ -104,19 +129,22 @@ BASE = BiLMConfig(name="base", char_dim=16,
                   lm_samples=2048, epochs=5, max_seconds=300.0, batch_size=64, lr=2e-3)
 
 
-@register_model("tiny_elmo_frozen", family="elmo", tasks=CLS_TAG, size="tiny", **BI_CRF)
+@register_model("tiny_elmo_frozen", family="elmo", tasks=CLS_TAG, size="tiny", **BI_CRF,
+                encoder_mode="frozen", twins=Twins(finetuned="tiny_elmo_finetune"))
 def tiny_elmo_frozen(info: DataInfo):
     """ELMo (tiny biLM, frozen) + task BiLSTM, 8 hidden (tests only)."""
     return _build(info, TINY, frozen=True, word_dim=8, task_hidden=8, dropout=0.0)
 
 
-@register_model("tiny_elmo_finetune", family="elmo", tasks=CLS_TAG, size="tiny", **BI_CRF)
+@register_model("tiny_elmo_finetune", family="elmo", tasks=CLS_TAG, size="tiny", **BI_CRF,
+                encoder_mode="finetuned", twins=Twins(frozen="tiny_elmo_frozen"))
 def tiny_elmo_finetune(info: DataInfo):
     """ELMo (tiny biLM, fine-tuned) + task BiLSTM, 8 hidden (tests only)."""
     return _build(info, TINY, frozen=False, word_dim=8, task_hidden=8, dropout=0.0)
 
 
 @register_model("elmo_frozen_small", family="elmo", tasks=CLS_TAG, size="small", **BI_CRF,
+                encoder_mode="frozen", twins=Twins(finetuned="elmo_finetune_small"),
                 **recipes.ELMO)
 def elmo_frozen_small(info: DataInfo):
     """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, frozen) + BiLSTM 64."""
@@ -124,6 +152,7 @@ def elmo_frozen_small(info: DataInfo):
 
 
 @register_model("elmo_finetune_small", family="elmo", tasks=CLS_TAG, size="small", **BI_CRF,
+                encoder_mode="finetuned", twins=Twins(frozen="elmo_frozen_small"),
                 **recipes.ELMO)
 def elmo_finetune_small(info: DataInfo):
     """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, fine-tuned) + BiLSTM 64."""
@@ -131,14 +160,18 @@ def elmo_finetune_small(info: DataInfo):
 
 
 @register_model("elmo_frozen_base", family="elmo", tasks=CLS_TAG, size="base", **BI_CRF,
-                twins=Twins(small="elmo_frozen_small"), **recipes.ELMO)
+                encoder_mode="frozen",
+                twins=Twins(small="elmo_frozen_small", finetuned="elmo_finetune_base"),
+                **recipes.ELMO)
 def elmo_frozen_base(info: DataInfo):
     """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, frozen) + BiLSTM 128."""
     return _build(info, BASE, frozen=True, word_dim=100, task_hidden=128, dropout=0.4)
 
 
 @register_model("elmo_finetune_base", family="elmo", tasks=CLS_TAG, size="base", **BI_CRF,
-                twins=Twins(small="elmo_finetune_small"), **recipes.ELMO)
+                encoder_mode="finetuned",
+                twins=Twins(small="elmo_finetune_small", frozen="elmo_frozen_base"),
+                **recipes.ELMO)
 def elmo_finetune_base(info: DataInfo):
     """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, fine-tuned) + BiLSTM 128."""
     return _build(info, BASE, frozen=False, word_dim=100, task_hidden=128, dropout=0.4)

