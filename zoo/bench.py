@@ -126,7 +126,11 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
         if include_floors and names and (floor := floor_model(task)) not in names:
             names = [*names, floor]
         for model in names:
-            for size in sizes or prof.sizes_for(name):
+            # A profile's own selection may run a model on fewer cells (Profile.only_at);
+            # models the user names run at every planned size.
+            profile_sizes = (prof.sizes_for(name) if _split(models)
+                             else prof.model_sizes_for(model, name))
+            for size in sizes or profile_sizes:
                 for seed in seed_list or prof.seeds_for(name):
                     cells.append(CellSpec(task, name, model, size, seed, profile,
                                           override_items))
@@ -141,7 +145,10 @@ def plan_cells(profile: str = "quick", *, datasets=None, models=None, train_size
 # in which cells start (from the quick run of 2026-12-03: a tatoeba pair ~7x an mr sentence,
 # a wnut16 tweet ~3x; the ELMo and Transformer families ~2x the recurrent ones).
 _TASK_COST = {"translation": 7.0, "ner": 3.0, "sentiment": 1.0}
-_FAMILY_COST = {"elmo": 2.5, "transformer": 1.5, "seq2seq_transformer": 1.5}
+_FAMILY_COST = {"elmo": 2.5, "transformer": 1.5, "seq2seq_transformer": 1.5,
+                "pretrained_transformer": 8.0}
+# A frozen pretrained encoder runs one forward pass per sentence, then trains a small head.
+_FROZEN_CHECKPOINT_COST = 1.5
 
 
 def _expected_cost(spec: CellSpec) -> float:
@@ -151,7 +158,9 @@ def _expected_cost(spec: CellSpec) -> float:
     counts = get_card(spec.dataset).expected
     pool = counts.get("train") or 0.8 * counts.get("all", 1000)
     examples = spec.train_size if spec.train_size > 1 else spec.train_size * pool
-    return examples * _TASK_COST.get(spec.task, 1.0) * _FAMILY_COST.get(entry.family, 1.0)
+    family = (_FROZEN_CHECKPOINT_COST if entry.pretrained and entry.encoder_mode == "frozen"
+              else _FAMILY_COST.get(entry.family, 1.0))
+    return examples * _TASK_COST.get(spec.task, 1.0) * family
 
 
 def longest_first(cells: list) -> list:
