@@ -5,7 +5,8 @@ about; verdicts use the same paired comparison as the leaderboard (`compare`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reports import fmt
@@ -75,6 +76,20 @@ def _quant_verdict(delta: float | None, comparison: Comparison, speedup: float |
     else:
         cost = f"quality {fmt.signed(delta)} points (not tested)"
     return f"{speed}; {cost}"
+
+
+def quantization_by_size(by_size: Mapping[int, Sequence[Row]],
+                         compare: Compare) -> list[QuantRow]:
+    """Each runtime variant against its float twin at the largest size where both were
+    measured (a profile may run a costly model and its twins at a smaller size only)."""
+    seen: dict[str, QuantRow] = {}
+    largest = max(by_size, default=None)
+    for n in sorted(by_size, reverse=True):
+        for q in quantization(by_size[n], compare):
+            if q.variant not in seen:
+                seen[q.variant] = q if n == largest else dataclasses.replace(
+                    q, verdict=f"{q.verdict} (at {fmt.count(n)} examples)")
+    return sorted(seen.values(), key=lambda q: (q.base, q.runtime))
 
 
 def quantization(rows: Sequence[Row], compare: Compare) -> list[QuantRow]:
@@ -240,7 +255,10 @@ def _elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
 def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
                     recs: Sequence[Recommendation]) -> Advice | None:
     """"Quantized LSTM for real time": does an int8 variant win the tightest budget?"""
-    q8 = [q for q in quant if q.runtime == "onnx_q8"]
+    by_model = {r.model: r for r in full}
+    # The claim is about LSTMs: int8 twins of models trained from scratch (`full` holds no
+    # pretrained rows here), not of a pretrained transformer.
+    q8 = [q for q in quant if q.runtime == "onnx_q8" and q.variant in by_model]
     budget_recs = [r for r in recs if r.alias.startswith("best-under-")]
     if not (q8 and budget_recs):
         return None
@@ -248,7 +266,6 @@ def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
     tight = budget_recs[0]
     names = {q.variant for q in q8}
     gains = "; ".join(f"{q.variant}: {q.verdict}" for q in q8)
-    by_model = {r.model: r for r in full}
     blocked = needs([by_model[n] for n in sorted(names) if n in by_model])
     if tight.model is None:
         return _inconclusive(claim, f"no usable model for {tight.scenario}",

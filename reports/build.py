@@ -24,7 +24,6 @@ from reports import (
 from reports.leaderboard import Comparator, floor_row, rank_rows, tie_basis_text, usable_pareto
 from reports.runs import (
     QUALITY,
-    SMOKE_PROFILES,
     Cell,
     MissingCell,
     current_cells,
@@ -37,6 +36,7 @@ from reports.runs import (
     to_cells,
     unresolved,
 )
+from zoo.tracking import schema
 
 
 @dataclass(frozen=True)
@@ -169,23 +169,25 @@ def pretraining(current: Sequence[Cell]) -> list[Pretraining]:
     the same sentences, perplexity and cost (a cache hit repeats the first cell's record)."""
     groups: dict[tuple, list[Cell]] = {}
     for c in current:
-        ppl = c.metric("pretrain/perplexity")
+        ppl = c.metric(schema.PRETRAIN_PERPLEXITY)
         if ppl is None:
             continue
-        key = (round(ppl, 3), c.metric("pretrain/sentences"), c.metric("pretrain/seconds"))
+        key = (round(ppl, 3), c.metric(schema.PRETRAIN_SENTENCES),
+               c.metric(schema.PRETRAIN_SECONDS))
         groups.setdefault(key, []).append(c)
     out = []
     for (ppl, sentences, seconds), cells in groups.items():
         first = cells[0]
-        converged, steps, tokens = (first.metric(f"pretrain/{k}")
-                                    for k in ("converged", "steps", "corpus_tokens"))
+        converged, steps, tokens = (first.metric(k) for k in (
+            schema.PRETRAIN_CONVERGED, schema.PRETRAIN_STEPS, schema.PRETRAIN_CORPUS_TOKENS))
         out.append(Pretraining(
             models=tuple(sorted({c.model for c in cells})),
             datasets=tuple(sorted({c.dataset for c in cells})),
-            corpus_datasets=int(first.metric("pretrain/corpus_datasets") or 1),
-            sentences=int(sentences or 0), epochs=first.metric("pretrain/epochs") or 0.0,
-            seconds=seconds or 0.0, perplexity_start=first.metric("pretrain/perplexity_start"),
-            perplexity=ppl, hit_budget=bool(first.metric("pretrain/hit_time_budget")),
+            corpus_datasets=int(first.metric(schema.PRETRAIN_CORPUS_DATASETS) or 1),
+            sentences=int(sentences or 0), epochs=first.metric(schema.PRETRAIN_EPOCHS) or 0.0,
+            seconds=seconds or 0.0,
+            perplexity_start=first.metric(schema.PRETRAIN_PERPLEXITY_START),
+            perplexity=ppl, hit_budget=bool(first.metric(schema.PRETRAIN_HIT_TIME_BUDGET)),
             steps=None if steps is None else round(steps),
             corpus_tokens=None if tokens is None else round(tokens),
             converged=None if converged is None else converged == 1.0))
@@ -240,7 +242,8 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     learning = curves.learning_curves(cells, metric)
     found = curves.crossovers(learning)
     recs = recommend.recommendations(full, small, metric, where=dataset)
-    quant = advice.quantization(full, comparator)
+    quant = advice.quantization_by_size(
+        {n: rows if n != sizes[-1] else full for n, rows in by_size.items()}, comparator)
     checks = (advice.textbook(task, metric, full, small, comparator, quant, recs, found)
               + pretrained_advice.claims(by_size, comparator, metric))
     at_full = {r.model for r in full}
@@ -284,7 +287,7 @@ def _dataset_infos(current: Sequence[Cell], cards: Mapping[str, tuple[str, str]]
 def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment: str, *,
                  stats: Mapping[str, Mapping] | None = None,
                  cards: Mapping[str, tuple[str, str]] | None = None,
-                 smoke_profiles: frozenset[str] = SMOKE_PROFILES,
+                 smoke_profiles: frozenset[str] = frozenset(),
                  run_url: Callable[[str], str | None] = lambda run_id: None,
                  tracking_uri: str = "", mlflow_ui: str = "",
                  now: datetime | None = None) -> Report:
@@ -302,14 +305,15 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
     built.sort(key=lambda s: (s.task, s.dataset, not s.primary_env, s.env_label))
     parent_tags = parents[0].get("tags", {}) if parents else {}
     planned = plan_of(parent_tags)
-    profiles = sorted({c.profile for c in current} | ({parent_tags["profile"]}
-                                                       if parent_tags.get("profile") else set()))
+    parent_profile = parent_tags.get(schema.PROFILE)
+    profiles = sorted({c.profile for c in current} | ({parent_profile} if parent_profile
+                                                       else set()))
     warnings = []
     for (task, dataset), n in _count_envs(current).items():
         if n > 1:
             warnings.append(f"{dataset} ({task}) was measured in {n} different environments: "
                             "each gets its own section and they are never ranked together.")
-    shas = sorted({c.tags.get("git_sha", "?") for c in current})
+    shas = sorted({c.tags.get(schema.GIT_SHA, "?") for c in current})
     # Layer weights do not depend on the machine: each dataset's newest environment counts.
     mixes = layer_mix.mix_models((r for s in built if s.primary_env
                                   for rows in s.rows_by_size.values() for r in rows),
@@ -321,7 +325,7 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         experiment=experiment,
         generated=(now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC"),
         tracking_uri=safe_uri(tracking_uri),
-        smoke=any(p in smoke_profiles for p in profiles), profiles=profiles,
+        smoke=is_smoke(current, parent_tags, smoke_profiles), profiles=profiles,
         datasets=_dataset_infos(current, cards or {}),
         envs=[EnvInfo(e, env_label(f), f, sum(c.env_id == e for c in current))
               for e, f in env_fields.items() if any(c.env_id == e for c in current)],
@@ -338,6 +342,20 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         cross_advice=layer_mix.layer_claims(mixes))
 
 
+def is_smoke(current: Sequence[Cell], parent_tags: Mapping[str, str],
+             smoke_profiles: frozenset[str]) -> bool:
+    """Smoke-level numbers: a current run, or the latest benchmark, has the `zoo.smoke` tag
+    (zoo.configs.Profile.smoke, logged with the run); a run logged before the tag existed
+    counts by its profile's name in `smoke_profiles` (reports.render derives them from
+    zoo.configs)."""
+    def smoke(tags: Mapping[str, str], profile: str | None) -> bool:
+        flag = schema.is_smoke(tags)
+        return flag if flag is not None else profile in smoke_profiles
+
+    return (any(smoke(c.tags, c.profile) for c in current)
+            or (bool(parent_tags) and smoke(parent_tags, parent_tags.get(schema.PROFILE))))
+
+
 def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
     """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags): the
     dataset's own `plan.sizes.<dataset>` and `plan.seeds.<dataset>`, else (runs before they
@@ -345,9 +363,10 @@ def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[s
     def items(key: str) -> list[str]:
         return [v for v in str(parent_tags.get(key, "")).split(",") if v]
 
-    sizes, seeds = items("plan.sizes"), items("plan.seeds")
-    return {name: (items(f"plan.sizes.{name}") or sizes, items(f"plan.seeds.{name}") or seeds)
-            for name in items("plan.datasets")}
+    sizes, seeds = items(schema.plan_sizes()), items(schema.plan_seeds())
+    return {name: (items(schema.plan_sizes(name)) or sizes,
+                   items(schema.plan_seeds(name)) or seeds)
+            for name in items(schema.PLAN_DATASETS)}
 
 
 def _count_envs(current: Sequence[Cell]) -> dict[tuple[str, str], int]:

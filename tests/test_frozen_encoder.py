@@ -127,3 +127,12 @@ def test_features_are_shared_on_disk_by_the_cells_of_one_dataset(tmp_path):
     torch.testing.assert_close(again, first, atol=2e-3, rtol=2e-3)
     assert not list(path.parent.glob(".*.tmp"))  # written atomically
     assert FeatureCache().load(tmp_path / "missing.safetensors") == 0
+
+
+def test_serving_mixes_pieces_first_with_the_same_result():
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    _, batch = _batch(model, "ner")
+    served = model.encoder.mixed(batch.pieces, batch.starts, batch.mask)  # no cache
+    layers = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    torch.testing.assert_close(served, model.encoder.mix(list(layers)))

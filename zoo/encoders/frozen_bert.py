@@ -87,10 +87,20 @@ class FrozenBertEncoder(nn.Module):
                 for i, (row, n) in enumerate(zip(host, lengths))]
         return self.feature_cache.lookup(keys, lengths, mask.shape[1], compute)
 
+    def mixed(self, pieces: torch.Tensor, starts: torch.Tensor,
+              mask: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) the scalar mix of every layer's word states."""
+        if self.feature_cache is not None:
+            return self.mix(list(self.word_layers(pieces, starts, mask)))  # (B, T, D)
+        # No cache (serving): mix the piece states, then read each word's first piece: the
+        # same numbers (the mix is per position), with one gather instead of L + 1.
+        with torch.no_grad():
+            layers = self.bert.piece_layers(pieces)  # L + 1 x (B, S, D)
+        return first_pieces(self.mix(layers), starts, mask)  # (B, T, D)
+
     def forward(self, pieces: torch.Tensor, starts: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
-        layers = self.word_layers(pieces, starts, mask)  # (L + 1, B, T, D)
-        x = self.dropout(self.mix(list(layers)))  # (B, T, D)
+        x = self.dropout(self.mixed(pieces, starts, mask))  # (B, T, D)
         if self.task_lstm is None:
             return x
         lengths = mask.sum(1).clamp(min=1).cpu()  # (B,)
