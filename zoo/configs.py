@@ -277,10 +277,11 @@ PROFILES: dict[str, Profile] = {
         train_sizes=(0.1, 0.3),
         seeds=(1,),
         # Budgets only (the recipes in zoo/recipes.py set epochs, patience and rates): dev
-        # selection on a 400-example stratified sample, the English biLM pretrained for 90 s
-        # once for both datasets that read English, on one worker's thread while the other
-        # worker trains (2 threads ran 1.5x faster, 0.03 vs 0.02 epochs in 25 s, but would
-        # leave the other worker idle).
+        # selection on a 400-example stratified sample, the English biLM pretrained for 400
+        # optimizer steps (0.18 epochs, about 80 s; not converged, so its ELMo rows carry a
+        # "biLM not converged" marker and settle no claim) once for every dataset that reads
+        # English, on one worker's thread while the other worker trains (2 threads ran 1.5x
+        # faster, but would leave the other worker idle).
         train={"dev_limit": 400, "pretrain_max_steps": 400, "pretrain_max_seconds": 300.0},
         # NER and translation at one size each, to fit 15 minutes on 2 cores: at half of
         # wnut16's 1,916 tweets cnn_small stayed at span F1 0 (the floor) and the others at
