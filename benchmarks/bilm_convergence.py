@@ -34,7 +34,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zoo import bench, tracking
+from zoo import bench, home
 from zoo.configs import TrainConfig, apply_overrides, get_profile
 from zoo.encoders.bilm_pretraining import UntilConverged, load_or_pretrain, run_pretraining
 from zoo.families.elmo import BASE, SMALL, TINY
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"held-out perplexity {ppl:9.2f}", flush=True)
 
     if args.fill_cache:  # the benchmark's own cache: no progress lines, a cache hit is a read
-        cache = tracking.state_dir() / "pretrained"
+        cache = home.pretraining_dir()
         ctx = PretrainContext(corpus.sentences, cache, corpus.fingerprint, PRETRAIN_SEED)
         _, metrics, curves = load_or_pretrain(cfg, ctx, "cpu", until)
     else:

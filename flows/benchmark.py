@@ -12,7 +12,9 @@ from flows.register import register_models
 from zoo import bench, store_lock, tracking, workers
 from zoo.bench import CellOutcome
 from zoo.cells import CellSpec, ResolvedCell
+from zoo.configs import get_profile
 from zoo.progress import reporter
+from zoo.tracking import schema
 
 
 @task(name="prepare-data", task_run_name="prepare {name}", retries=2, retry_delay_seconds=5)
@@ -134,9 +136,8 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
     tracking.check_reachable()
     parallel, threads = bench.default_parallelism(parallel)
     exp_id = tracking.experiment_id(experiment)
-    parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}", {
-        "profile": profile, "cells": len(cells), "parallel": parallel, "threads": threads,
-        **plan_tags(cells)})
+    parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}",
+                                          parent_tags(profile, cells, parallel, threads))
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
     reporter().start(2 * len(cells))  # train + measure per cell
@@ -158,7 +159,8 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
         trained = [f.result() for f in futures]
     for row in (pretraining[0].result() if pretraining else []):
         logger.info("pretrained for %s (%s): %.0f s, held-out perplexity %.1f", row["model"],
-                    row["language"], row["seconds"], row.get("pretrain/perplexity", float("nan")))
+                    row["language"], row["seconds"],
+                    row.get(schema.PRETRAIN_PERPLEXITY, float("nan")))
     # Latency is measured only now, one cell at a time, with no training running beside it.
     outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
     counts = summarize(outcomes)
@@ -177,6 +179,15 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
                       for o in outcomes]}
 
 
+def parent_tags(profile: str, cells: list[CellSpec], parallel: int, threads: int,
+                ) -> dict[str, object]:
+    """The benchmark (parent) run's tags: the profile, whether it is a smoke profile, the
+    sweep's shape and its plan (the report reads the profile, smoke and plan tags)."""
+    return {schema.PROFILE: profile, schema.SMOKE: schema.smoke_value(get_profile(profile).smoke),
+            schema.SWEEP_CELLS: len(cells), schema.SWEEP_PARALLEL: parallel,
+            schema.SWEEP_THREADS: threads, **plan_tags(cells)}
+
+
 def plan_tags(cells: list[CellSpec]) -> dict[str, str]:
     """The planned matrix, so the report can list cells that never produced a run; per
     dataset too: profiles size and seed datasets apart (wnut16 at 1.0, tatoeba at 3000 with
@@ -185,12 +196,12 @@ def plan_tags(cells: list[CellSpec]) -> dict[str, str]:
         return ",".join(sorted({str(v) for v in values}))
 
     names = sorted({c.dataset for c in cells})
-    return {"plan.datasets": ",".join(names),
-            "plan.sizes": joined(c.train_size for c in cells),
-            "plan.seeds": joined(c.seed for c in cells),
-            **{f"plan.sizes.{n}": joined(c.train_size for c in cells if c.dataset == n)
+    return {schema.PLAN_DATASETS: ",".join(names),
+            schema.plan_sizes(): joined(c.train_size for c in cells),
+            schema.plan_seeds(): joined(c.seed for c in cells),
+            **{schema.plan_sizes(n): joined(c.train_size for c in cells if c.dataset == n)
                for n in names},
-            **{f"plan.seeds.{n}": joined(c.seed for c in cells if c.dataset == n)
+            **{schema.plan_seeds(n): joined(c.seed for c in cells if c.dataset == n)
                for n in names}}
 
 

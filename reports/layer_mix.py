@@ -22,6 +22,7 @@ from reports.ranking import Row
 from reports.runs import Cell
 from reports.significance import SAMPLES, SEED
 from reports.usable import bilm_unconverged, has_bilm, is_usable
+from zoo.tracking import schema
 
 LAYER_CLAIM = "NER relies on the lower layers, sentence-level tasks on the higher ones."
 LOWER_TASKS = ("ner",)  # token-level: the claim expects lower layers
@@ -75,17 +76,18 @@ class MixModel:
 
 def mix_run(cell: Cell) -> MixRun | None:
     """The mix a run logged; None without `mix/mean_layer` or layer weights."""
-    layers = cell.metric("mix/layers")
-    k = round(layers) if layers else sum(key.startswith("mix/layer_") for key in cell.metrics)
-    weights = tuple(cell.metric(f"mix/layer_{i}") for i in range(k))
+    layers = cell.metric(schema.MIX_LAYERS)
+    k = (round(layers) if layers
+         else sum(key.startswith(schema.MIX_LAYER_PREFIX) for key in cell.metrics))
+    weights = tuple(cell.metric(schema.mix_layer(i)) for i in range(k))
     weights = weights if k and None not in weights else ()
-    mean = cell.metric("mix/mean_layer")
+    mean = cell.metric(schema.MIX_MEAN_LAYER)
     if mean is None and len(weights) > 1:
         mean = sum(i * w for i, w in enumerate(weights)) / (len(weights) - 1)
     if mean is None:
         return None
     return MixRun(cell.run_id, cell.task, cell.dataset, cell.n_train, cell.seed, weights,
-                  mean, cell.metric("mix/gamma"))
+                  mean, cell.metric(schema.MIX_GAMMA))
 
 
 def mix_models(rows: Iterable[Row], cells: Mapping[str, Cell]) -> list[MixModel]:

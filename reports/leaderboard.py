@@ -12,6 +12,7 @@ import numpy as np
 from reports import ranking, significance, usable
 from reports.runs import Cell
 from reports.significance import Comparison
+from zoo.tracking import schema
 
 
 class Comparator:
@@ -42,7 +43,7 @@ class Comparator:
         return self._resampled[row.run_ids]
 
     def _fingerprints(self, row: ranking.Row) -> set[str]:
-        return {self.cells[r].tags.get("data_fingerprint", "?") for r in row.run_ids
+        return {self.cells[r].tags.get(schema.DATA_FINGERPRINT, "?") for r in row.run_ids
                 if r in self.cells}
 
     def __call__(self, ref: ranking.Row, other: ranking.Row) -> Comparison:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from reports.runs import QUALITY, Cell, primary_metric, size_key
 from reports.significance import Comparison
 from reports.usable import Usability
+from zoo.tracking import schema
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
         quality = {}
         for metric in QUALITY.get(task, ()):
             mean, sd, n = mean_sd(c.quality(metric) for c in group)
-            quality[metric] = Stat(mean, sd, n, _mean(c.quality(metric, "_ci_low") for c in group),
-                                   _mean(c.quality(metric, "_ci_high") for c in group))
+            quality[metric] = Stat(mean, sd, n,
+                                   _mean(c.quality(metric, schema.CI_LOW) for c in group),
+                                   _mean(c.quality(metric, schema.CI_HIGH) for c in group))
         first = group[0]
         bilm = [c.bilm_converged for c in group]
         rows.append(Row(
@@ -109,13 +111,13 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
             bilm_converged=None if all(b is None for b in bilm) else all(bilm),
             n_train=n_train, seeds=tuple(c.seed for c in group),
             run_ids=tuple(c.run_id for c in group), quality=quality,
-            latency_p50=_mean(c.metric("latency/p50_ms") for c in group),
-            latency_p90=_mean(c.metric("latency/p90_ms") for c in group),
-            latency_p99=_mean(c.metric("latency/p99_ms") for c in group),
-            throughput=_mean(c.metric("throughput/examples_per_s") for c in group),
-            params=_mean(c.metric("size/params") for c in group),
-            size_bytes=_mean(c.metric("size/bytes") for c in group),
-            train_seconds=_mean(c.metric("train/seconds") for c in group),
+            latency_p50=_mean(c.metric(schema.LATENCY_P50) for c in group),
+            latency_p90=_mean(c.metric(schema.LATENCY_P90) for c in group),
+            latency_p99=_mean(c.metric(schema.LATENCY_P99) for c in group),
+            throughput=_mean(c.metric(schema.THROUGHPUT_EXAMPLES) for c in group),
+            params=_mean(c.metric(schema.SIZE_PARAMS) for c in group),
+            size_bytes=_mean(c.metric(schema.SIZE_BYTES) for c in group),
+            train_seconds=_mean(c.metric(schema.TRAIN_SECONDS) for c in group),
             run_scores={c.run_id: v for c in group if (v := c.quality(primary)) is not None}))
     return sort_rows(rows, primary)
 

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reports.runs import Cell, by_identity, primary_metric
+from zoo.tracking import schema
 
 LATENCY_TOLERANCE = 0.10
-CONTEXT_TAGS = (("git_sha", "code"), ("config_hash", "training config"),
-                ("data_fingerprint", "data"), ("profile", "profile"))
+CONTEXT_TAGS = ((schema.GIT_SHA, "code"), (schema.CONFIG_HASH, "training config"),
+                (schema.DATA_FINGERPRINT, "data"), (schema.PROFILE, "profile"))
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def _context(old: Cell, new: Cell) -> tuple[str, ...]:
 def compare_runs(old: Cell, new: Cell) -> Change:
     metric = primary_metric(new.task)
     q_old, q_new = old.quality(metric), new.quality(metric)
-    ci = (old.quality(metric, "_ci_low"), old.quality(metric, "_ci_high"))
-    p50 = (old.metric("latency/p50_ms"), new.metric("latency/p50_ms"))
-    p90 = (old.metric("latency/p90_ms"), new.metric("latency/p90_ms"))
+    ci = (old.quality(metric, schema.CI_LOW), old.quality(metric, schema.CI_HIGH))
+    p50 = (old.metric(schema.LATENCY_P50), new.metric(schema.LATENCY_P50))
+    p90 = (old.metric(schema.LATENCY_P90), new.metric(schema.LATENCY_P90))
     flags, better = [], []
     if q_new is not None and ci[0] is not None and q_new < ci[0]:
         flags.append("quality drop")

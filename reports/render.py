@@ -20,9 +20,10 @@ from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
 from reports.usable import markers
-from zoo import tracking
+from zoo import home, tracking
 from zoo.data.cache import write_bytes_atomic
 from zoo.registration import Registration, registry_state
+from zoo.tracking import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -81,9 +82,11 @@ def dataset_cards(names) -> dict[str, tuple[str, str]]:
 
 
 def smoke_profiles() -> frozenset[str]:
+    """The smoke profiles by name (zoo.configs.Profile.smoke, the one definition), for runs
+    logged before the `zoo.smoke` tag existed (reports.build.is_smoke)."""
     from zoo.configs import PROFILES
 
-    return frozenset(name for name, p in PROFILES.items() if p.smoke) | {"quick"}
+    return frozenset(name for name, p in PROFILES.items() if p.smoke)
 
 
 def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, str | None]:
@@ -101,7 +104,7 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, 
 
     report = build_report(
         runs, parents, experiment, stats=stats,
-        cards=dataset_cards({r["tags"].get("dataset", "") for r in runs}),
+        cards=dataset_cards({r["tags"].get(schema.DATASET, "") for r in runs}),
         smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri(),
         mlflow_ui=base or "")
     return report, exp_id
@@ -113,7 +116,7 @@ def render_report(experiment: str = tracking.DEFAULT_EXPERIMENT,
     report; returns index.html's path. Writes nothing to MLflow."""
     report, _exp_id = load_report(experiment)
     registrations = registry_state(report)
-    out = Path(out_dir) if out_dir else tracking.state_dir() / "report"
+    out = Path(out_dir) if out_dir else home.report_dir()
     html_path = out / "index.html"
     load_uri = report.tracking_uri
     model_urls = {r.uri: u for r in registrations

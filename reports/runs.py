@@ -13,9 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# Quality metrics per task; the first one is primary (ranking, recommendations).
+from zoo.tracking import schema
+
+# Quality metrics per task; the first one is primary (ranking, recommendations): the schema's.
+_SECONDARY = {"sentiment": ("macro_f1",), "ner": (), "translation": ("chrf",)}
 QUALITY: dict[str, tuple[str, ...]] = {
-    "sentiment": ("accuracy", "macro_f1"), "ner": ("f1",), "translation": ("bleu", "chrf")}
+    task: (primary, *_SECONDARY.get(task, ())) for task, primary in schema.PRIMARY_METRIC.items()}
 # Fractions (0-1) are shown as percentages; BLEU / chrF are already 0-100. All report maths
 # happens in these display *points*, so "within 1 point" means the same on every task.
 SCALE = {"accuracy": 100.0, "macro_f1": 100.0, "f1": 100.0, "bleu": 1.0, "chrf": 1.0}
@@ -23,7 +26,6 @@ LABEL = {"accuracy": "accuracy", "macro_f1": "macro-F1", "f1": "span F1", "bleu"
          "chrf": "chrF"}
 UNIT = {"accuracy": "%", "macro_f1": "%", "f1": "%", "bleu": "", "chrf": ""}
 TASK_LABEL = {"sentiment": "Sentiment", "ner": "NER", "translation": "Translation"}
-SMOKE_PROFILES = frozenset({"quick"})
 
 
 def num(value) -> float | None:
@@ -36,7 +38,7 @@ def num(value) -> float | None:
 
 
 def primary_metric(task: str) -> str:
-    return QUALITY.get(task, ("?",))[0]
+    return schema.PRIMARY_METRIC.get(task, "?")
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,7 +58,7 @@ def model_tags(model: str, tags: Mapping[str, str]) -> Mapping[str, str]:
     """A run's model metadata: its own tags (zoo.tracking.cells.cell_tags logs the catalog
     entry's), under which a run logged before the metadata tags existed gets the catalog's
     entry of that name. Never parsed from the name."""
-    if "model_size" in tags:  # every entry's tags() carries it
+    if schema.MODEL_SIZE in tags:  # every entry's tags() carries it
         return tags
     return {**catalog_tags(model), **tags}
 
@@ -104,7 +106,7 @@ class Cell:
 
     def quality(self, metric: str, suffix: str = "") -> float | None:
         """test/<metric><suffix> in display points (percent for fractions)."""
-        value = self.metric(f"test/{metric}{suffix}")
+        value = self.metric(schema.test_metric(metric, suffix))
         return None if value is None else value * SCALE.get(metric, 1.0)
 
     @property
@@ -115,33 +117,48 @@ class Cell:
         existed is not known to be converged: False."""
         if self.pretrained or all(self.metric(k) is None for k in BILM_KEYS):
             return None
-        return self.metric("pretrain/converged") == 1.0
+        return self.metric(schema.PRETRAIN_CONVERGED) == 1.0
+
+    @property
+    def smoke(self) -> bool | None:
+        """Whether its profile is a smoke profile (the run's tag); None: not recorded."""
+        return schema.is_smoke(self.tags)
+
+    @property
+    def error(self) -> str:
+        return self.tags.get(schema.ERROR, "")
+
+    @property
+    def stage(self) -> str:
+        return self.tags.get(schema.STAGE, "")
 
 
 # Metrics only a run with its own pretrained biLM logs (zoo/encoders/bilm_pretraining.py).
-BILM_KEYS = ("pretrain/perplexity", "pretrain/converged")
+BILM_KEYS = (schema.PRETRAIN_PERPLEXITY, schema.PRETRAIN_CONVERGED)
 
 
 def to_cell(run: Mapping) -> Cell:
     tags = {str(k): str(v) for k, v in (run.get("tags") or {}).items()}
     metrics = {str(k): v for k, v in (run.get("metrics") or {}).items()}
-    model = tags.get("model", "?")
+    model = tags.get(schema.MODEL, "?")
     meta = model_tags(model, tags)
-    n_train = num(metrics.get("train/examples"))
+    n_train = num(metrics.get(schema.TRAIN_EXAMPLES))
     if n_train is None:
-        n_train = num(tags.get("train_examples"))
+        n_train = num(tags.get(schema.TRAIN_EXAMPLES_TAG))
+    prefix = schema.TWIN_PREFIX
     return Cell(
         run_id=str(run.get("run_id", "")), status=str(run.get("status", "?")),
-        task=tags.get("task", "?"), dataset=tags.get("dataset", "?"), model=model,
-        family=meta.get("family", "?"), runtime=meta.get("runtime") or "torch",
-        base=meta.get("base_model") or None, train_size=tags.get("train_size", "?"),
+        task=tags.get(schema.TASK, "?"), dataset=tags.get(schema.DATASET, "?"), model=model,
+        family=meta.get(schema.FAMILY, "?"), runtime=meta.get(schema.RUNTIME) or "torch",
+        base=meta.get(schema.BASE_MODEL) or None, train_size=tags.get(schema.TRAIN_SIZE, "?"),
         n_train=None if n_train is None else round(n_train),
-        seed=tags.get("seed", "?"), profile=tags.get("profile", "?"),
-        env_id=tags.get("env_id", "?"), start_time=int(run.get("start_time") or 0),
+        seed=tags.get(schema.SEED, "?"), profile=tags.get(schema.PROFILE, "?"),
+        env_id=tags.get(schema.ENV_ID, "?"), start_time=int(run.get("start_time") or 0),
         end_time=int(run["end_time"]) if run.get("end_time") else None,
         metrics=metrics, tags=tags,
-        twins={k[len("twin_"):]: v for k, v in meta.items() if k.startswith("twin_") and v},
-        pretrained=meta.get("pretrained", ""), encoder_mode=meta.get("encoder_mode", ""))
+        twins={k[len(prefix):]: v for k, v in meta.items() if k.startswith(prefix) and v},
+        pretrained=meta.get(schema.PRETRAINED, ""),
+        encoder_mode=meta.get(schema.ENCODER_MODE, ""))
 
 
 def to_cells(runs: Iterable[Mapping]) -> list[Cell]:
@@ -221,7 +238,7 @@ def missing_cells(cells: Iterable[Cell],
     return out
 
 
-ENV_FIELDS = ("cpu", "cores", "threads", "device", "torch_version", "python_version", "platform")
+ENV_FIELDS = schema.ENV_TAGS
 
 
 def environments(cells: Iterable[Cell]) -> dict[str, dict[str, str]]:
@@ -234,7 +251,8 @@ def environments(cells: Iterable[Cell]) -> dict[str, dict[str, str]]:
 
 def env_label(env: Mapping[str, str]) -> str:
     """A short one-line description of an environment."""
-    device = env.get("device", "?")
-    where = env.get("cpu", "?") if device == "cpu" else device
-    return (f"{where} · {env.get('cores', '?')} cores · {env.get('threads', '?')} threads · "
-            f"torch {env.get('torch_version', '?')}")
+    device = env.get(schema.DEVICE, "?")
+    where = env.get(schema.CPU, "?") if device == "cpu" else device
+    return (f"{where} · {env.get(schema.CORES, '?')} cores · "
+            f"{env.get(schema.THREADS, '?')} threads · "
+            f"torch {env.get(schema.TORCH_VERSION, '?')}")

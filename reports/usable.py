@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from reports.significance import Comparison
+from zoo.tracking import schema
 
 FLOOR_FAMILY = "floor"
 # Families of classical models, for a model the zoo's catalog does not know (a removed or
@@ -37,16 +38,18 @@ def is_floor(model: str, family: str | None = None, tags: Mapping[str, str] | No
              ) -> bool:
     """The one place that decides whether a model is a task's trivial floor: its metadata
     (the run's `zoo.floor` tag, else the catalog entry's), never its name."""
-    flag = str(_metadata(model, tags).get("zoo.floor", "")).lower()
+    flag = str(_metadata(model, tags).get(schema.FLOOR, "")).lower()
     if flag:
         return flag == "true"
     return (family or "").lower() == FLOOR_FAMILY
 
 
 def is_classical(family: str, tags: Mapping[str, str] | None = None, model: str = "") -> bool:
-    kind = _metadata(model, tags).get("model_kind") or (tags or {}).get("zoo.model_kind")
+    """The run's `model_kind` tag (zoo.model_catalog.ModelEntry.tags logs it), else the
+    catalog entry's, else (neither knows the model) its family."""
+    kind = _metadata(model, tags).get(schema.MODEL_KIND)
     if kind:
-        return kind == "classical"
+        return kind == schema.MODEL_KIND_CLASSICAL
     return family.lower() in CLASSICAL_FAMILIES
 
 
@@ -61,9 +64,9 @@ class RunStop:
 
 def run_stop(model: str, family: str, tags: Mapping[str, str],
              metrics: Mapping[str, float]) -> RunStop:
-    reason = str(tags.get("zoo.stop_reason", "")).strip()
-    conv = str(tags.get("zoo.converged", "")).strip().lower()
-    raw = metrics.get("train/still_improving")
+    reason = str(tags.get(schema.STOP_REASON, "")).strip()
+    conv = str(tags.get(schema.CONVERGED, "")).strip().lower()
+    raw = metrics.get(schema.TRAIN_STILL_IMPROVING)
     improving = None if raw is None else bool(float(raw))
     if not reason and not conv:  # an old run, from before stop reasons were logged
         if is_classical(family, tags, model) or is_floor(model, family, tags):

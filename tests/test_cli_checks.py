@@ -97,16 +97,16 @@ def test_zoo_models_fits_80_columns_and_hides_test_models(tmp_path):
 
 
 def test_model_parameter_counts_are_cached_per_code_version(zoo_home, monkeypatch):
-    from zoo import cli
+    from zoo import cli_models
 
-    first = cli.cached_reference_params(["lstm_small", "tfidf_logreg"])
+    first = cli_models.cached_reference_params(["lstm_small", "tfidf_logreg"])
     assert first["lstm_small"] > 100_000 and first["tfidf_logreg"] is None
 
     def rebuilt(name):
         raise AssertionError(f"{name} was built again")
 
-    monkeypatch.setattr(cli, "reference_params", rebuilt)
-    assert cli.cached_reference_params(["tfidf_logreg", "lstm_small"]) == first
-    monkeypatch.setattr("zoo.measure.git_sha", lambda: "another-version")
+    monkeypatch.setattr(cli_models, "reference_params", rebuilt)
+    assert cli_models.cached_reference_params(["tfidf_logreg", "lstm_small"]) == first
+    monkeypatch.setattr(cli_models, "code_fingerprint", lambda: "another-version")
     with pytest.raises(AssertionError, match="was built again"):
-        cli.cached_reference_params(["lstm_small"])
+        cli_models.cached_reference_params(["lstm_small"])

@@ -153,7 +153,7 @@ def test_neural_models_must_state_their_size():
                        size="small")
 
 
-def test_catalog_imports_no_family_and_models_listing_stays_light():
+def test_catalog_imports_no_family_and_models_listing_stays_light(zoo_home):
     """zoo.model_catalog is pure data (no family, no torch); the `zoo models` listing path imports
     every family but no scikit-learn, sacreBLEU or seqeval (they load to fit or score)."""
     code = (

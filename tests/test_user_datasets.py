@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from zoo.data import DatasetError, get_card, list_datasets, prepare_dataset
-from zoo.data.user_cards import add_card, cards_dir
+from zoo.data.user_cards import add_card
+from zoo.home import user_cards_dir
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "your-data"
 
@@ -165,7 +166,7 @@ def test_bad_input_fails_in_one_line_and_registers_nothing(case, home):
     with pytest.raises(DatasetError, match=message) as err:
         add_card(card_file)
     assert "\n" not in str(err.value)
-    assert not cards_dir().exists() or not any(cards_dir().iterdir())
+    assert not user_cards_dir().exists() or not any(user_cards_dir().iterdir())
 
 
 def test_crlf_and_bom_are_accepted_and_a_builtin_name_is_refused(home):

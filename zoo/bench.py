@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from zoo import tracking, workers
+from zoo import home, tracking, workers
 from zoo.cells import (
     CellSpec,
     ResolvedCell,
@@ -191,7 +191,7 @@ def run_pretraining(cells: list[CellSpec], mirror: str | None = None) -> list[di
         spec = next(s for s in trainable if s.model == model)
         data = prepared(spec.dataset, mirror)
         start = time.perf_counter()
-        metrics = pretrain_model(spec, data, tracking.state_dir() / "models",
+        metrics = pretrain_model(spec, data, home.models_dir(),
                                  functools.partial(pretrain_corpus, mirror=mirror))
         if metrics is not None:
             rows.append({"model": model, "language": data.card.language,
@@ -208,12 +208,6 @@ def pending_pretraining(cells: list[ResolvedCell], exp_id: str,
     return [c.spec for c in cells if c.key not in done and _may_pretrain(c.spec.model)]
 
 
-def data_cache_dir() -> Path:
-    """Downloads and prepared datasets; ZOO_DATA_CACHE shares one cache between homes."""
-    override = os.environ.get("ZOO_DATA_CACHE")
-    return Path(override).resolve() if override else tracking.state_dir() / "data"
-
-
 _prepared: dict[tuple[str, str | None, str], object] = {}  # see `prepared`
 _prepared_lock = threading.Lock()
 
@@ -221,10 +215,10 @@ _prepared_lock = threading.Lock()
 def load_data(name: str, mirror: str | None = None, refresh: bool = False):
     """Prepare the dataset (a read of the prepared cache when it is there) and remember it
     for `prepared`: the sweep's prepare step calls this once per dataset."""
-    data = prepare_dataset(name, cache_dir=data_cache_dir(),
+    data = prepare_dataset(name, cache_dir=home.data_cache_dir(),
                            mirror=Path(mirror) if mirror else None, refresh=refresh)
     with _prepared_lock:
-        _prepared[(name, mirror, str(data_cache_dir()))] = data
+        _prepared[(name, mirror, str(home.data_cache_dir()))] = data
     return data
 
 
@@ -234,7 +228,7 @@ def prepared(name: str, mirror: str | None = None):
     times per cell (issue 12); a sweep's prepare step re-reads it, so a changed user file
     is seen by the next sweep in the same process."""
     with _prepared_lock:
-        data = _prepared.get((name, mirror, str(data_cache_dir())))
+        data = _prepared.get((name, mirror, str(home.data_cache_dir())))
     return data if data is not None else load_data(name, mirror)
 
 
@@ -298,7 +292,7 @@ def _summary(cell) -> str:
 
 
 def _train_with_oom_retry(cell: ResolvedCell, run_id: str, mirror: str | None, on_epoch):
-    work_dir = tracking.state_dir() / "models"
+    work_dir = home.models_dir()
     try:
         return workers.train_cell(cell, work_dir, mirror=mirror, on_epoch=on_epoch)
     except Exception as exc:  # out of memory: halve the batch and retry once

@@ -29,7 +29,7 @@ from zoo.data.splits import dev_subset, subset_counts
 from zoo.data.vocab import Vocab
 from zoo.device import pick_device
 from zoo.encoders.scalar_mix import find_mix, mix_metrics
-from zoo.evaluate import PRIMARY_METRIC, evaluate
+from zoo.evaluate import evaluate
 from zoo.measure import (
     PeakRss,
     count_params,
@@ -41,6 +41,8 @@ from zoo.measure import (
 from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.pretraining import PretrainCorpus, run_pretrain_hook
 from zoo.models import DataInfo, check_supports, create_model
+from zoo.tracking import schema
+from zoo.tracking.schema import PRIMARY_METRIC
 from zoo.train import EpochLog, seed_everything, train_model
 
 PROTOCOL = "select=dev;report=test;test_read_once"
@@ -268,7 +270,7 @@ def _fit(cell: ResolvedCell, model, info: DataInfo, train, dev, dev_used, work_d
         model.load_state_dict(torch.load(base_weights, weights_only=True, map_location=device))
         return _Fit(collator_for(model, info, cfg.max_len),
                     read_training_record(base_weights.parent),
-                    {"train/reused_base_weights": 1.0})
+                    {schema.TRAIN_REUSED_BASE_WEIGHTS: 1.0})
     if check_supports(spec.model, spec.task).kind == "classical":
         model.fit(train, dev)
         return _Fit(None, dict(FITTED))
@@ -285,9 +287,9 @@ def _fit(cell: ResolvedCell, model, info: DataInfo, train, dev, dev_used, work_d
     record = {"stop_reason": result.stop_reason, "converged": result.converged,
               "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
               "still_improving": result.still_improving}
-    return _Fit(collator, record, {"train/hit_time_budget": float(result.hit_time_budget),
-                                   "train/amp": float(result.amp),
-                                   "train/best_epoch": float(result.best_epoch)},
+    return _Fit(collator, record, {schema.TRAIN_HIT_TIME_BUDGET: float(result.hit_time_budget),
+                                   schema.TRAIN_AMP: float(result.amp),
+                                   schema.TRAIN_BEST_EPOCH: float(result.best_epoch)},
                 result.epochs)
 
 
@@ -327,8 +329,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     write_training_record(model_dir, fit.record)
     extra = {**extra, **fit.extra, **_mix(model)}
     if fit.collator is not None:
-        extra["train/truncated_sentences"] = float(sum(fit.collator.truncates(ex)
-                                                       for ex in train))
+        extra[schema.TRAIN_TRUNCATED_SENTENCES] = float(sum(fit.collator.truncates(ex)
+                                                            for ex in train))
     # Runtime variants are evaluated through the runtime they will be served with.
     served_eager = check_supports(spec.model, spec.task).runtime == "torch"
     predictor = (make_predictor(model, fit.collator) if served_eager
@@ -359,11 +361,11 @@ def _mix(model) -> dict[str, float]:
 
 
 def _count_metrics(record: dict, dev_used, test, task: str) -> dict[str, float]:
-    return {"dev/examples": float(len(dev_used)), **subset_counts(dev_used, task),
-            "test/examples": float(len(test)),
-            "train/converged": float(bool(record["converged"])),
-            "train/epochs_run": float(record["epochs_run"]),
-            "train/still_improving": float(bool(record["still_improving"]))}
+    return {schema.DEV_EXAMPLES: float(len(dev_used)), **subset_counts(dev_used, task),
+            schema.TEST_EXAMPLES: float(len(test)),
+            schema.TRAIN_CONVERGED: float(bool(record["converged"])),
+            schema.TRAIN_EPOCHS_RUN: float(record["epochs_run"]),
+            schema.TRAIN_STILL_IMPROVING: float(bool(record["still_improving"]))}
 
 
 def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int = 200,
@@ -376,11 +378,12 @@ def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int =
     latency = measure_latency(predictor, test, calls=latency_calls)
     throughput = measure_throughput(predictor, test)
     return {
-        "latency/p50_ms": latency.p50_ms, "latency/p90_ms": latency.p90_ms,
-        "latency/p99_ms": latency.p99_ms, "latency/mean_ms": latency.mean_ms,
-        "latency/calls": float(latency.calls), "latency/warmup_calls": float(latency.warmup_calls),
-        "throughput/examples_per_s": throughput["examples_per_s"],
-        "throughput/tokens_per_s": throughput["tokens_per_s"],
-        "throughput/batch_size": throughput["batch_size"],
-        "measure/threads": float(torch.get_num_threads()),
+        schema.LATENCY_P50: latency.p50_ms, schema.LATENCY_P90: latency.p90_ms,
+        schema.LATENCY_P99: latency.p99_ms, schema.LATENCY_MEAN: latency.mean_ms,
+        schema.LATENCY_CALLS: float(latency.calls),
+        schema.LATENCY_WARMUP: float(latency.warmup_calls),
+        schema.THROUGHPUT_EXAMPLES: throughput["examples_per_s"],
+        schema.THROUGHPUT_TOKENS: throughput["tokens_per_s"],
+        schema.THROUGHPUT_BATCH: throughput["batch_size"],
+        schema.MEASURE_THREADS: float(torch.get_num_threads()),
     }

@@ -7,14 +7,13 @@ import os
 import sys
 from pathlib import Path
 
+from zoo import home
 from zoo.errors import ZooError
 
 
 def _setup_env() -> None:
     """Keep Prefect and MLflow local and quiet unless the user configured otherwise."""
-    from zoo.tracking import state_dir
-
-    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(state_dir() / "prefect")))
+    prefect_home = Path(os.environ.setdefault("PREFECT_HOME", str(home.default_prefect_home())))
     prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect does not create parents
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -33,86 +32,10 @@ def _setup_env() -> None:
     os.environ.setdefault("TORCH_CPP_LOG_LEVEL", "ERROR")
 
 
-def reference_params(name: str) -> int | None:
-    """Parameters of a neural model on a reference 10,000-word vocabulary (2 classes or
-    13 BIO tags; 10,000 target words for translation); None for classical models, whose
-    size depends on the data."""
-    from zoo.data.vocab import Vocab
-    from zoo.measure import count_params
-    from zoo.models import DataInfo, create_model, get_entry
+def _cmd_models(args) -> int:
+    from zoo.cli_models import cmd_models
 
-    entry = get_entry(name)
-    if entry.kind != "neural":
-        return None
-    words = [f"w{i}" for i in range(9998)]
-    task = entry.tasks[0]
-    tags = ("O",) + tuple(f"{p}-t{i}" for i in range(6) for p in "BI")
-    info = DataInfo(task, Vocab.build([words]),
-                    labels={"sentiment": ("neg", "pos"), "ner": tags}.get(task, ()),
-                    target_vocab=Vocab.build([words], with_bos_eos=True)
-                    if task == "translation" else None)
-    return count_params(create_model(name, info))
-
-
-def cached_reference_params(names: list[str]) -> dict[str, int | None]:
-    """reference_params for each name, cached per code version under ZOO_HOME: building
-    every model to count its parameters took 10 of `zoo models`' 16 s on 2 cores."""
-    import json
-
-    from zoo.data.cache import write_bytes_atomic
-    from zoo.measure import git_sha
-    from zoo.tracking import state_dir
-
-    path = state_dir() / "cache" / "model_params.json"
-    try:
-        stored = json.loads(path.read_text())
-        counts = stored["params"] if stored.get("code") == git_sha() else {}
-    except (OSError, ValueError, KeyError, TypeError):
-        counts = {}
-    missing = [n for n in names if n not in counts]
-    if missing:
-        counts.update({n: reference_params(n) for n in missing})
-        write_bytes_atomic(path, json.dumps({"code": git_sha(), "params": counts}).encode())
-    return {n: counts[n] for n in names}
-
-
-def cmd_models(args) -> int:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    from zoo.models import get_entry, list_models
-
-    console = Console()
-    wide = console.width >= 120  # at 80 columns descriptions and families squeezed the rest
-    table = Table(title="Registered models (params on a 10k-word vocabulary)",
-                  box=box.SIMPLE_HEAD)
-    columns = (("model", "family", "tasks", "params", "runtime", "description") if wide
-               else ("model", "tasks", "params", "runtime"))
-    for col in columns:  # tasks and descriptions wrap; names and numbers never do
-        table.add_column(col, no_wrap=col not in ("tasks", "description"),
-                         min_width=11 if col == "tasks" else None,  # "translation"
-                         justify="right" if col == "params" else "left")
-    names = list_models(args.pattern, task=args.task)
-    hidden = [n for n in names if n.startswith("tiny_")]
-    if not args.all and "tiny" not in args.pattern:  # test-sized models, for the test suite
-        names = [n for n in names if n not in hidden]
-    counts = {} if args.no_params else cached_reference_params(names)
-    for name in names:
-        e = get_entry(name)
-        params = counts.get(name)
-        # classical models (CRFsuite, scikit-learn, IBM Model 1, floors) run without torch
-        runtime = e.runtime if e.kind == "neural" else "classical"
-        row = {"model": name, "family": e.family, "tasks": ", ".join(e.tasks),
-               "params": f"{params:,}" if params is not None else "-", "runtime": runtime,
-               "description": e.description}
-        table.add_row(*(row[col] for col in columns))
-    console.print(table)
-    if len(names) < len(list_models(args.pattern, task=args.task)):
-        print(f"{len(hidden)} test-sized tiny_* models not shown (--all shows them)")
-    if not wide:
-        print("Families and descriptions show on a terminal of 120 columns or more.")
-    return 0
+    return cmd_models(args)
 
 
 def _cmd_datasets(args) -> int:
@@ -269,8 +192,6 @@ def cmd_register(args) -> int:
 
 def ui_guide(uri: str, host: str, port: int, prefect_api: str | None) -> str:
     """Where to browse what: MLflow for runs, Prefect for flow runs, the report for decisions."""
-    from zoo.tracking import state_dir
-
     prefect = (f"Prefect UI (flow runs, schedules, report artifacts): "
                f"{prefect_api.removesuffix('/api')}" if prefect_api else
                "Prefect UI: none (flows ran on an ephemeral server); for one, run `prefect "
@@ -279,7 +200,7 @@ def ui_guide(uri: str, host: str, port: int, prefect_api: str | None) -> str:
         f"MLflow UI (compare runs) for {uri}: http://{host}:{port}  (Ctrl-C stops it); "
         "the runs are under Model training, not GenAI",
         prefect,
-        f"Decision guide: {state_dir() / 'report' / 'index.html'} (after `zoo bench` or "
+        f"Decision guide: {home.report_dir() / 'index.html'} (after `zoo bench` or "
         "`zoo report`)"])
 
 
@@ -330,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--task", choices=["sentiment", "ner", "translation"])
     m.add_argument("--no-params", action="store_true", help="skip building models to count")
     m.add_argument("--all", action="store_true", help="include the test-sized tiny_* models")
-    m.set_defaults(func=cmd_models)
+    m.set_defaults(func=_cmd_models)
     d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
     d.add_argument("name", nargs="?", help="a dataset name: show its full card; or `add`")
     d.add_argument("card", nargs="?", help="with `add`: your dataset card (TOML) to register")
@@ -373,10 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        if sys.stdout is not None:  # flushed here, not at exit: a closed pipe is caught below
+            sys.stdout.flush()
+        return code
     except ZooError as exc:
         print(f"zoo: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _reader_left()
+
+
+def _reader_left() -> int:
+    """`zoo models | head`: the reader closed the pipe. End as a shell tool killed by
+    SIGPIPE would (status 141, nothing on stderr); stdout goes to /dev/null so Python's
+    final flush cannot raise again (the recipe of Python's signal documentation)."""
+    import signal
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

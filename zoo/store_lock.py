@@ -16,21 +16,21 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from zoo import home
 from zoo.errors import ZooError
-from zoo.tracking import state_dir
 
 WAIT_LOG_SECONDS = 60.0
 _held: set[Path] = set()  # stores this process holds: the flow inside `zoo bench` re-enters
 
 
 def lock_path() -> Path:
-    return state_dir() / "bench.lock"
+    return home.store_lock_path()
 
 
 def holder() -> str:
     """Who holds the store's lock, from the note its holder wrote."""
     try:
-        note = json.loads(lock_path().with_suffix(".holder").read_text())
+        note = json.loads(home.store_holder_path().read_text())
     except (OSError, ValueError):
         return "a process that left no note"
     started = time.strftime("%H:%M:%S", time.localtime(note.get("started", 0)))
@@ -38,7 +38,7 @@ def holder() -> str:
 
 
 def _write_note(what: str) -> None:
-    note = lock_path().with_suffix(".holder")
+    note = home.store_holder_path()
     tmp = note.with_name(f".{note.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"pid": os.getpid(), "what": what, "started": time.time()}))
     os.replace(tmp, note)
@@ -48,7 +48,7 @@ def _write_note(what: str) -> None:
 def holding(what: str, *, wait: bool, log=None) -> Iterator[None]:
     """Hold the store for `what`. wait=False: refuse with one line if another holds it;
     wait=True: block until it is free, logging for whom every minute."""
-    path = lock_path()
+    path, store, note = lock_path(), home.zoo_home(), home.store_holder_path()
     if path in _held:
         yield
         return
@@ -60,10 +60,10 @@ def holding(what: str, *, wait: bool, log=None) -> Iterator[None]:
             break
         except Timeout:
             if not wait:
-                raise ZooError(f"another benchmark uses {state_dir()} ({holder()}); wait for "
-                               "it to finish, or set ZOO_HOME to another folder") from None
+                raise ZooError(f"another benchmark uses {store} ({holder()}); wait for it "
+                               "to finish, or set ZOO_HOME to another folder") from None
             if log is not None:
-                log(f"waiting for the store {state_dir()}: held by {holder()}")
+                log(f"waiting for the store {store}: held by {holder()}")
     _held.add(path)
     try:
         _write_note(what)
@@ -71,5 +71,5 @@ def holding(what: str, *, wait: bool, log=None) -> Iterator[None]:
     finally:
         _held.discard(path)
         with contextlib.suppress(OSError):
-            path.with_suffix(".holder").unlink()
+            note.unlink()
         lock.release()

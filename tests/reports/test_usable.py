@@ -71,6 +71,24 @@ def test_old_runs_without_stop_tags():
     assert (classical.stop_reason, classical.converged) == ("fitted", True)
 
 
+def test_classical_is_the_model_kind_tag_the_catalog_writes():
+    """reports.usable also read a `zoo.model_kind` tag that nothing writes; the reader and the
+    writer (zoo.model_catalog.ModelEntry.tags, logged with every cell) now share one name,
+    zoo.tracking.schema.MODEL_KIND (tests/reports/test_schema.py checks every key read)."""
+    from zoo.models import get_entry
+    from zoo.tracking import schema
+
+    written = get_entry("tfidf_logreg").tags()
+    assert written[schema.MODEL_KIND] == schema.MODEL_KIND_CLASSICAL
+    # A model the catalog no longer knows, of a family not on the classical list, logged
+    # before stop reasons were: only its logged kind says it was fitted.
+    assert usable.is_classical("retired", written, "retired_tfidf")
+    old = usable.run_stop("retired_tfidf", "retired", written, {})
+    assert (old.stop_reason, old.converged) == ("fitted", True)
+    # The logged kind wins over the family.
+    assert not usable.is_classical("tfidf", get_entry("lstm_small").tags(), "retired_lstm")
+
+
 # ---- the leaderboard and the cards ----
 
 def _section(runs):

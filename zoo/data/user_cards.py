@@ -19,6 +19,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from zoo import home
 from zoo.data.catalog import SPLITS, DatasetCard, SourceFile, SplitSpec
 from zoo.data.errors import DatasetError
 from zoo.data.types import TASKS
@@ -37,14 +38,8 @@ SPLIT_KEYS = {"strategy", "seed", "fractions", "dev_groups", "test_groups"}
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
-def cards_dir() -> Path:
-    from zoo.tracking import state_dir
-
-    return state_dir() / "datasets"
-
-
 def user_card_names() -> list[str]:
-    folder = cards_dir()
+    folder = home.user_cards_dir()
     return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
@@ -53,7 +48,7 @@ def user_cards() -> tuple[DatasetCard, ...]:
 
 
 def load_user_card(name: str) -> DatasetCard | None:
-    path = cards_dir() / f"{name}.json"
+    path = home.user_card_file(name)
     if not _NAME_RE.fullmatch(name) or not path.is_file():
         return None
     stored = json.loads(path.read_text(encoding="utf-8"))
@@ -240,7 +235,7 @@ def add_card(card_file: Path) -> tuple[DatasetCard, bool, dict[str, int]]:
         raise DatasetError(f"{card_file}: name {card.name!r} is a built-in dataset; give "
                            "yours another name")
     sizes = check_user_dataset(card)
-    target = cards_dir() / f"{card.name}.json"
+    target = home.user_card_file(card.name)
     replaced = target.is_file()
     stored = {"card_file": str(Path(card_file).resolve()), "folder": card.data_folder,
               "card": fields}

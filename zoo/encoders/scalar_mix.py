@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 from allennlp_light.modules.scalar_mix import ScalarMix
 
+from zoo.tracking import schema
+
 
 def find_mix(model) -> ScalarMix | None:
     """The scalar mix of a model's encoder, if it has one."""
@@ -21,7 +23,8 @@ def mix_metrics(mix: ScalarMix) -> dict[str, float]:
     raw = torch.cat([p.detach().reshape(1) for p in mix.scalar_parameters])  # (L,)
     weights = torch.softmax(raw.float(), dim=0).tolist()
     depth = max(1, len(weights) - 1)
-    out = {f"mix/layer_{k}": w for k, w in enumerate(weights)}
-    out.update({"mix/gamma": float(mix.gamma.detach()), "mix/layers": float(len(weights)),
-                "mix/mean_layer": sum(k * w for k, w in enumerate(weights)) / depth})
+    out = {schema.mix_layer(k): w for k, w in enumerate(weights)}
+    out.update({schema.MIX_GAMMA: float(mix.gamma.detach()),
+                schema.MIX_LAYERS: float(len(weights)),
+                schema.MIX_MEAN_LAYER: sum(k * w for k, w in enumerate(weights)) / depth})
     return out

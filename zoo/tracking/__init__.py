@@ -6,11 +6,14 @@ invocation; one child run per cell (task, dataset, model, size, seed) tagged wit
 `zoo.cell_key`. A cell's run stays RUNNING from training until its latency is measured;
 re-running the flow skips cells with a FINISHED run of the same key.
 
-Modules: `store` (where the store is, creating it under a lock, experiments), `runs`
-(parent and cell runs), `cells` (what a cell run records), `stats` (per-example test
-statistics), `ui` (links into the MLflow UI, model registry versions). Callers use the
-names re-exported here (`from zoo import tracking; tracking.start_cell_run(...)`).
+Modules: `schema` (every tag, param and metric key, named once, and each task's primary
+metric; stdlib only, so reports/ and the writers below this package import it), `store`
+(where the store is, creating it under a lock, experiments), `runs` (parent and cell runs),
+`cells` (what a cell run records), `stats` (per-example test statistics), `ui` (links into
+the MLflow UI, model registry versions). Callers use the names re-exported here
+(`from zoo import tracking; tracking.start_cell_run(...)`).
 """
+from zoo.tracking import schema
 from zoo.tracking.cells import cell_params, cell_tags, log_trained_cell
 from zoo.tracking.runs import (
     _log,  # noqa: F401  (tests/reports/factory.py writes raw runs)
@@ -64,6 +67,6 @@ __all__ = [
     "find_experiment_id", "finish_parent_run", "finish_run", "finished_cell_keys", "finished_cell_run",
     "load_example_stats", "load_parent_runs", "load_runs", "local_store", "log_curve",
     "log_example_stats", "log_metrics", "log_tags", "log_trained_cell", "model_version_url",
-    "register_model_version", "resumable_cell_run", "run_url",
+    "register_model_version", "resumable_cell_run", "run_url", "schema",
     "start_cell_run", "start_parent_run", "state_dir", "tracking_uri", "ui_base_url",
 ]

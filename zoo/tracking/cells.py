@@ -10,9 +10,9 @@ import socket
 import time
 from dataclasses import asdict
 
+from zoo.tracking import schema
 from zoo.tracking.runs import log_curve, log_metrics, log_tags
 from zoo.tracking.stats import log_example_stats
-from zoo.tracking.store import STAGE
 
 log = logging.getLogger(__name__)
 
@@ -20,29 +20,30 @@ log = logging.getLogger(__name__)
 def cell_tags(cell, env: dict[str, str]) -> dict[str, object]:
     """`cell`: a zoo.cells.ResolvedCell; the model's registry metadata plus the cell's axes."""
     from zoo.cells import PROTOCOL
-    from zoo.configs import config_hash
-    from zoo.evaluate import PRIMARY_METRIC
+    from zoo.configs import config_hash, get_profile
     from zoo.measure import environment_id
     from zoo.models import get_entry
 
     spec = cell.spec
     entry = get_entry(spec.model)
+    smoke = get_profile(spec.profile).smoke
     return {
-        "model": spec.model, "task": spec.task,
+        schema.MODEL: spec.model, schema.TASK: spec.task,
         **entry.tags(),  # family, size, direction, CRF, runtime, float twin, textbook twins
-        "dataset": spec.dataset, "train_size": spec.train_size, "seed": spec.seed,
-        "profile": spec.profile, "data_fingerprint": cell.data_fingerprint,
-        "protocol": PROTOCOL, "primary_metric": PRIMARY_METRIC[spec.task],
-        "config_hash": config_hash(cell.config),
-        "env_id": environment_id(env), "worker_host": socket.gethostname(),
-        "worker_pid": os.getpid(), **env,
+        schema.DATASET: spec.dataset, schema.TRAIN_SIZE: spec.train_size, schema.SEED: spec.seed,
+        schema.PROFILE: spec.profile, schema.SMOKE: schema.smoke_value(smoke),
+        schema.DATA_FINGERPRINT: cell.data_fingerprint, schema.PROTOCOL: PROTOCOL,
+        schema.PRIMARY_METRIC_TAG: schema.PRIMARY_METRIC[spec.task],
+        schema.CONFIG_HASH: config_hash(cell.config),
+        schema.ENV_ID: environment_id(env), schema.WORKER_HOST: socket.gethostname(),
+        schema.WORKER_PID: os.getpid(), **env,
     }
 
 
 def cell_params(cell) -> dict[str, object]:
     """The resolved TrainConfig as params (the MLflow UI's columns show params)."""
-    return {"model": cell.spec.model,
-            **{f"train.{k}": v for k, v in asdict(cell.config).items()}}
+    return {schema.MODEL: cell.spec.model,
+            **{schema.train_param(k): v for k, v in asdict(cell.config).items()}}
 
 
 def _utc(seconds: float) -> str:
@@ -50,38 +51,39 @@ def _utc(seconds: float) -> str:
 
 
 def _trained_metrics(cell, span: tuple[float, float]) -> dict[str, float]:
-    from zoo.evaluate import PRIMARY_METRIC
-
-    metrics = {f"test/{k}": v for k, v in cell.test.items()}
-    metrics.update({f"dev/{k}": v for k, v in cell.dev.items()})
+    metrics = {schema.test_metric(k): v for k, v in cell.test.items()}
+    metrics.update({schema.dev_metric(k): v for k, v in cell.dev.items()})
     # One column that compares across tasks in the MLflow UI (the `primary_metric` tag says
     # which metric it is: accuracy, f1 or bleu).
-    primary = PRIMARY_METRIC[cell.spec.task]
-    metrics.update({f"{split}/primary": scores[primary]
-                    for split, scores in (("test", cell.test), ("dev", cell.dev))
-                    if primary in scores})
-    metrics.update({"size/params": cell.params, "size/bytes": cell.size_bytes,
-                    "train/seconds": cell.train_seconds, "train/peak_rss_mb": cell.peak_rss_mb,
-                    "train/wall_seconds": span[1] - span[0],  # with data loading in the worker
-                    "train/examples": cell.n_train, "train/fraction": cell.train_fraction,
-                    "train/epochs_run": len(cell.epochs)})
+    primary = schema.PRIMARY_METRIC[cell.spec.task]
+    metrics.update({name: scores[primary]
+                    for name, scores in ((schema.TEST_PRIMARY, cell.test),
+                                         (schema.DEV_PRIMARY, cell.dev)) if primary in scores})
+    metrics.update({
+        schema.SIZE_PARAMS: cell.params, schema.SIZE_BYTES: cell.size_bytes,
+        schema.TRAIN_SECONDS: cell.train_seconds, schema.TRAIN_PEAK_RSS_MB: cell.peak_rss_mb,
+        schema.TRAIN_WALL_SECONDS: span[1] - span[0],  # with data loading in the worker
+        schema.TRAIN_EXAMPLES: cell.n_train, schema.TRAIN_FRACTION: cell.train_fraction,
+        schema.TRAIN_EPOCHS_RUN: len(cell.epochs)})
     metrics.update(cell.extra_metrics)
     return metrics
 
 
 def _trained_tags(cell, span: tuple[float, float]) -> dict[str, object]:
     return {
-        STAGE: "trained", "zoo.model_dir": cell.model_dir,
-        "train_examples": cell.n_train, "train_fraction": round(cell.train_fraction, 4),
-        "train_device": cell.device,  # the `device` env tag is the machine's; this, the cell's
-        "train_pid": cell.train_pid,  # worker_pid is the flow's process; this, the trainer's
-        "train_began": _utc(span[0]), "train_ended": _utc(span[1]),
+        schema.STAGE: schema.STAGE_TRAINED, schema.MODEL_DIR: cell.model_dir,
+        schema.TRAIN_EXAMPLES_TAG: cell.n_train,
+        schema.TRAIN_FRACTION_TAG: round(cell.train_fraction, 4),
+        # The `device` env tag is the machine's; this, the cell's. worker_pid is the flow's
+        # process; this, the trainer's.
+        schema.TRAIN_DEVICE: cell.device, schema.TRAIN_PID: cell.train_pid,
+        schema.TRAIN_BEGAN: _utc(span[0]), schema.TRAIN_ENDED: _utc(span[1]),
         # Logged on the cell's own run, which a resume reuses (finished_cell_run /
         # resumable_cell_run return it), so these tags survive a resumed sweep.
-        "zoo.stop_reason": cell.stop_reason or "unknown",
-        "zoo.converged": "true" if cell.converged else "false",
-        **{f"note.{k}": v for k, v in cell.notes.items()},
-        **{f"model.{k}": v for k, v in cell.model_description.items()}}
+        schema.STOP_REASON: cell.stop_reason or "unknown",
+        schema.CONVERGED: "true" if cell.converged else "false",
+        **{schema.note(k): v for k, v in cell.notes.items()},
+        **{schema.model_param(k): v for k, v in cell.model_description.items()}}
 
 
 def log_trained_cell(run_id: str, cell, span: tuple[float, float]) -> None:
@@ -96,6 +98,6 @@ def log_trained_cell(run_id: str, cell, span: tuple[float, float]) -> None:
             log.warning("per-example stats of %s not logged: %s", cell.spec.label, exc)
     for name, values in cell.curves.items():
         log_curve(run_id, name, values)
-    log_curve(run_id, "curve/train_loss", [e["train_loss"] for e in cell.epochs])
-    log_curve(run_id, "curve/dev_score", [e["dev_score"] for e in cell.epochs])
+    log_curve(run_id, schema.CURVE_TRAIN_LOSS, [e["train_loss"] for e in cell.epochs])
+    log_curve(run_id, schema.CURVE_DEV_SCORE, [e["dev_score"] for e in cell.epochs])
     log_tags(run_id, _trained_tags(cell, span))

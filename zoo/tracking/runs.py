@@ -7,11 +7,17 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from zoo.tracking.store import CELL_KEY, DEFAULT_EXPERIMENT, ERROR, KIND, PARENT, STAGE, client
+from zoo.tracking import schema
+from zoo.tracking.store import DEFAULT_EXPERIMENT, client
 
 
 def _as_str(value: object) -> str:
     return str(value)[:5000]
+
+
+def _of_kind(kind: str) -> str:
+    """The search filter for parent (KIND_BENCHMARK) or cell (KIND_CELL) runs."""
+    return f"tags.`{schema.KIND}` = '{kind}'"
 
 
 def _log(run_id: str, *, params: Mapping[str, object] = {}, tags: Mapping[str, object] = {},
@@ -31,11 +37,10 @@ def start_parent_run(exp_id: str, name: str, tags: Mapping[str, object]) -> str:
     """The run that groups one benchmark invocation; records the pid so a killed one is found."""
     close_dead_parents(exp_id)
     run = client().create_run(exp_id, run_name=name, tags={
-        KIND: "benchmark", "zoo.pid": str(os.getpid()), "zoo.host": socket.gethostname(),
-        **{k: _as_str(v) for k, v in tags.items()}})
+        schema.KIND: schema.KIND_BENCHMARK, schema.PARENT_PID: str(os.getpid()),
+        schema.PARENT_HOST: socket.gethostname(), **{k: _as_str(v) for k, v in tags.items()}})
     # The sweep's shape as params too: the experiment page's columns show params, not tags.
-    _log(run.info.run_id, params={k: tags[k] for k in ("profile", "cells", "parallel",
-                                                        "threads") if k in tags})
+    _log(run.info.run_id, params={k: tags[k] for k in schema.PARENT_PARAMS if k in tags})
     return run.info.run_id
 
 
@@ -52,11 +57,11 @@ def _pid_alive(pid: int) -> bool:
 def close_dead_parents(exp_id: str) -> int:
     """Mark RUNNING benchmark runs whose process died on this host as KILLED."""
     c, closed = client(), 0
-    for run in c.search_runs([exp_id], f"tags.`{KIND}` = 'benchmark' and attributes.status = "
-                                       "'RUNNING'", max_results=1000):
+    for run in c.search_runs([exp_id], f"{_of_kind(schema.KIND_BENCHMARK)} and "
+                                       "attributes.status = 'RUNNING'", max_results=1000):
         tags = run.data.tags
-        if tags.get("zoo.host") == socket.gethostname() and not _pid_alive(
-                int(tags.get("zoo.pid", "0") or 0)):
+        if tags.get(schema.PARENT_HOST) == socket.gethostname() and not _pid_alive(
+                int(tags.get(schema.PARENT_PID, "0") or 0)):
             c.set_terminated(run.info.run_id, status="KILLED")
             closed += 1
     return closed
@@ -70,14 +75,14 @@ def finish_parent_run(run_id: str, counts: Mapping[str, int], wall_seconds: floa
                       status: str) -> None:
     """The sweep's summary on its parent run, so the MLflow UI's experiment page shows it
     without expanding the run: cells by status and the wall time."""
-    metrics = {f"cells/{name}": n for name, n in counts.items()}
-    log_metrics(run_id, {**metrics, "cells/total": sum(counts.values()),
-                         "sweep/wall_seconds": wall_seconds})
+    metrics = {schema.cells_count(name): n for name, n in counts.items()}
+    log_metrics(run_id, {**metrics, schema.CELLS_TOTAL: sum(counts.values()),
+                         schema.SWEEP_WALL_SECONDS: wall_seconds})
     finish_run(run_id, status)
 
 
 def cell_runs(exp_id: str, key: str) -> list:
-    return client().search_runs([exp_id], f"tags.`{CELL_KEY}` = '{key}'", max_results=100)
+    return client().search_runs([exp_id], f"tags.`{schema.CELL_KEY}` = '{key}'", max_results=100)
 
 
 def finished_cell_run(exp_id: str, key: str) -> str | None:
@@ -91,9 +96,9 @@ def finished_cell_keys(exp_id: str) -> set[str]:
     """The cache keys of every FINISHED cell run of the experiment, in one paged search."""
     c, keys, token = client(), set(), None
     while True:
-        page = c.search_runs([exp_id], f"tags.`{KIND}` = 'cell' and attributes.status = "
+        page = c.search_runs([exp_id], f"{_of_kind(schema.KIND_CELL)} and attributes.status = "
                                        "'FINISHED'", max_results=1000, page_token=token)
-        keys.update(r.data.tags.get(CELL_KEY, "") for r in page)
+        keys.update(r.data.tags.get(schema.CELL_KEY, "") for r in page)
         token = page.token
         if not token:
             return keys
@@ -105,20 +110,22 @@ def resumable_cell_run(exp_id: str, key: str) -> tuple[str | None, str | None]:
     for run in cell_runs(exp_id, key):
         if run.info.status != "RUNNING":
             continue
-        model_dir = run.data.tags.get("zoo.model_dir", "")
-        if found[0] is None and run.data.tags.get(STAGE) == "trained" and Path(model_dir).is_dir():
+        model_dir = run.data.tags.get(schema.MODEL_DIR, "")
+        if (found[0] is None and run.data.tags.get(schema.STAGE) == schema.STAGE_TRAINED
+                and Path(model_dir).is_dir()):
             found = (run.info.run_id, model_dir)
         else:
-            client().set_tag(run.info.run_id, ERROR, "interrupted before it finished")
+            client().set_tag(run.info.run_id, schema.ERROR, "interrupted before it finished")
             client().set_terminated(run.info.run_id, status="KILLED")
     return found
 
 
 def start_cell_run(exp_id: str, parent_id: str | None, name: str, key: str,
                    tags: Mapping[str, object], params: Mapping[str, object]) -> str:
-    all_tags = {KIND: "cell", CELL_KEY: key, **{k: _as_str(v) for k, v in tags.items()}}
+    all_tags = {schema.KIND: schema.KIND_CELL, schema.CELL_KEY: key,
+                **{k: _as_str(v) for k, v in tags.items()}}
     if parent_id:
-        all_tags[PARENT] = parent_id
+        all_tags[schema.PARENT] = parent_id
     run_id = client().create_run(exp_id, run_name=name, tags=all_tags).info.run_id
     _log(run_id, params=params)
     return run_id
@@ -144,7 +151,7 @@ def log_curve(run_id: str, name: str, values: list[float]) -> None:
 
 
 def fail_cell_run(run_id: str, error: str) -> None:
-    client().set_tag(run_id, ERROR, error[:5000])
+    client().set_tag(run_id, schema.ERROR, error[:5000])
     client().set_terminated(run_id, status="FAILED")
 
 
@@ -156,7 +163,7 @@ def load_runs(experiment: str = DEFAULT_EXPERIMENT) -> list[dict]:
         return []
     runs, token = [], None
     while True:
-        page = c.search_runs([exp.experiment_id], f"tags.`{KIND}` = 'cell'",
+        page = c.search_runs([exp.experiment_id], _of_kind(schema.KIND_CELL),
                              max_results=1000, page_token=token)
         runs.extend(page)
         token = page.token
@@ -172,7 +179,7 @@ def load_parent_runs(experiment: str = DEFAULT_EXPERIMENT) -> list[dict]:
     exp = c.get_experiment_by_name(experiment)
     if exp is None:
         return []
-    runs = c.search_runs([exp.experiment_id], f"tags.`{KIND}` = 'benchmark'", max_results=200,
+    runs = c.search_runs([exp.experiment_id], _of_kind(schema.KIND_BENCHMARK), max_results=200,
                          order_by=["attributes.start_time DESC"])
     return [{"run_id": r.info.run_id, "status": r.info.status, "start_time": r.info.start_time,
              "tags": dict(r.data.tags)} for r in runs]

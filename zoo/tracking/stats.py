@@ -6,12 +6,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from zoo.tracking.schema import EXAMPLE_STATS_ARTIFACT
 from zoo.tracking.store import client
 
 
 def log_example_stats(run_id: str, task: str, stats: Mapping[str, object], *,
                       split: str = "test",
-                      artifact_file: str = "eval/test_example_stats.json") -> None:
+                      artifact_file: str = EXAMPLE_STATS_ARTIFACT) -> None:
     """Log per-example sufficient statistics of each metric as one JSON artifact.
 
     `stats` maps a metric name (accuracy, macro_f1, f1, bleu, chrf) to an (N, k) integer array
@@ -29,7 +30,7 @@ def log_example_stats(run_id: str, task: str, stats: Mapping[str, object], *,
 
 
 def load_example_stats(run_ids, *, experiment: str | None = None,
-                       artifact_file: str = "eval/test_example_stats.json") -> dict[str, dict]:
+                       artifact_file: str = EXAMPLE_STATS_ARTIFACT) -> dict[str, dict]:
     """run id -> the payload written by `log_example_stats`; runs without it are left out.
 
     With `experiment`, the runs' artifact locations come from one search per 100 runs and

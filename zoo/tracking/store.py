@@ -4,34 +4,30 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from zoo import home
 from zoo.errors import ZooError
+from zoo.tracking import schema
+
+# The paths are zoo.home's; these two names stay re-exported by zoo.tracking for its
+# callers outside zoo/ (reports/render.py, benchmarks/bilm_convergence.py).
+local_store = home.mlflow_db
+state_dir = home.zoo_home
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-DEFAULT_EXPERIMENT = "nlp-zoo"
-CELL_KEY = "zoo.cell_key"
-STAGE = "zoo.stage"  # trained | measured
-KIND = "zoo.kind"  # benchmark (parent) | cell (child)
-ERROR = "zoo.error"
-PARENT = "mlflow.parentRunId"
-
-
-def state_dir() -> Path:
-    """Project-local working state (MLflow store, data cache, models); ZOO_HOME overrides."""
-    return Path(os.environ.get("ZOO_HOME", Path.cwd() / ".zoo")).resolve()
-
-
-def local_store() -> Path:
-    """The default SQLite store (used when MLFLOW_TRACKING_URI is unset)."""
-    return state_dir() / "mlflow.db"
+DEFAULT_EXPERIMENT = schema.EXPERIMENT
+# Re-exported by zoo.tracking for its callers (zoo.bench, flows, tests): zoo.tracking.schema's.
+CELL_KEY, STAGE, KIND, ERROR, PARENT = (schema.CELL_KEY, schema.STAGE, schema.KIND,
+                                        schema.ERROR, schema.PARENT)
+EXPERIMENT_KIND = schema.EXPERIMENT_KIND
 
 
 def tracking_uri() -> str:
     uri = os.environ.get("MLFLOW_TRACKING_URI")
     if uri:
         return uri
-    state_dir().mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{local_store()}"
+    home.zoo_home().mkdir(parents=True, exist_ok=True)
+    return home.default_tracking_uri()
 
 
 _ready_stores: set[str] = set()  # local stores this process has created or found created
@@ -88,8 +84,8 @@ def check_existing_experiment(name: str) -> None:
     from zoo.servers import check_mlflow_server
 
     check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
-    if not os.environ.get("MLFLOW_TRACKING_URI") and not local_store().is_file():
-        raise ZooError(f"no MLflow store at {local_store()}: run `zoo bench` first, or point "
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not home.mlflow_db().is_file():
+        raise ZooError(f"no MLflow store at {home.mlflow_db()}: run `zoo bench` first, or point "
                        "ZOO_HOME (or MLFLOW_TRACKING_URI) at the store")
     check_reachable()
     if client().get_experiment_by_name(name) is None:
@@ -98,18 +94,13 @@ def check_existing_experiment(name: str) -> None:
                        f"{', '.join(names) or 'none'} (pick one with --experiment)")
 
 
-# The MLflow 3 UI opens an experiment without this tag on its GenAI traces overview ("No
-# data available"), not on the runs table.
-EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
-
-
 def experiment_id(name: str = DEFAULT_EXPERIMENT) -> str:
     c = client()
     exp = c.get_experiment_by_name(name)
     if exp is None:
         artifacts = None
         if tracking_uri().startswith("sqlite:"):
-            artifacts = (state_dir() / "mlartifacts").as_uri()
+            artifacts = home.mlflow_artifacts_dir().as_uri()
         return c.create_experiment(name, artifact_location=artifacts,
                                    tags=dict([EXPERIMENT_KIND]))
     if EXPERIMENT_KIND[0] not in exp.tags:  # made before the zoo set it

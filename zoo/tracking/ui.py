@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from zoo.tracking import schema
 from zoo.tracking.runs import _as_str
 from zoo.tracking.store import client, tracking_uri
 
@@ -56,8 +57,8 @@ def register_model_version(model_dir: str | Path, name: str, *, source_run_id: s
     except Exception:  # noqa: BLE001  no such registered model yet
         versions = []
     for v in versions:
-        if (v.tags.get("zoo.source_run_id") == source_run_id
-                and v.tags.get("zoo.model_dir") == folder):
+        if (v.tags.get(schema.SOURCE_RUN_ID) == source_run_id
+                and v.tags.get(schema.MODEL_DIR) == folder):
             return str(v.version), True
     mlflow.set_tracking_uri(tracking_uri())
     mlflow.set_registry_uri(tracking_uri())
@@ -72,7 +73,7 @@ def register_model_version(model_dir: str | Path, name: str, *, source_run_id: s
     with contextlib.redirect_stderr(io.StringIO()):
         version = mlflow.register_model(
             info.model_uri, name,
-            tags={**str_tags, "zoo.source_run_id": source_run_id, "zoo.model_dir": folder})
+            tags={**str_tags, schema.SOURCE_RUN_ID: source_run_id, schema.MODEL_DIR: folder})
     if description:
         c.update_registered_model(name, description=description)
     return str(version.version), False
