@@ -1,6 +1,6 @@
 """One line per benchmark cell of an MLflow store: how long it trained, how it stopped, its
 test score; then training cell-seconds per dataset and the stop reasons counted. The
-docs/*_profile_run_*.txt files are its output. Read-only: safe while a sweep still runs.
+docs/runs/*_profile_run_*.txt files are its output. Read-only: safe while a sweep still runs.
 
     python benchmarks/cell_table.py [--tracking-uri sqlite:///.zoo/mlflow.db] [--experiment nlp-zoo]
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from reports.build import build_report
 from reports.markdown import render_markdown
+from reports.registrations import planned
 from reports.render import render_html
-from zoo.registration import planned
 
 
 def synthetic(models: int, sizes: int, seeds: int, examples: int) -> tuple[list, dict]:

@@ -1,5 +1,5 @@
 """The `register-models` task: register the report's picks in the MLflow Model Registry
-(zoo.registration). The benchmark flow runs it after the report, which only reads; the
+(publish/register.py). The benchmark flow runs it after the report, which only reads; the
 `register` flow runs it on its own (like `zoo register`)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from prefect import flow, get_run_logger, task
 
+from publish.register import register_experiment
 from zoo import tracking
 
 
@@ -14,8 +15,6 @@ from zoo import tracking
 def register_models(experiment: str) -> list[dict]:
     """One log line per registry entry; a failure is logged, never raised: the sweep's runs
     and its report exist either way, and `zoo register` can be run again."""
-    from zoo.registration import register_experiment
-
     logger = get_run_logger()
     try:
         registrations = register_experiment(experiment)

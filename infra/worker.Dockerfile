@@ -32,6 +32,7 @@ COPY pyproject.toml README.md ./
 COPY zoo/__init__.py zoo/__init__.py
 COPY flows/__init__.py flows/__init__.py
 COPY reports/__init__.py reports/__init__.py
+COPY publish/__init__.py publish/__init__.py
 RUN pip install -e . && pip uninstall -y nlp-model-zoo
 COPY . .
 RUN pip install --no-deps -e .

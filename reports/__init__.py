@@ -15,6 +15,8 @@ Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
     charts.py        inline SVG charts;  fmt.py  number formatting
     render.py        `render_report(experiment, out_dir)`: index.html, report.md, summary.json
     markdown.py      the Markdown twin;  summary.py  summary.json
-    registry.py      registers the recommended models with scenario aliases
-    pyfunc_loader.py MLflow pyfunc loader for those models;  artifacts.py  Prefect artifacts
+    registrations.py what the registry holds for the picks (read-only: `registry_state`)
+    pyfunc_loader.py MLflow pyfunc loader for the models that the registration step
+                     (`zoo register`, publish/ above this package) registers with scenario aliases
+    artifacts.py     Prefect artifacts
 """

@@ -15,10 +15,10 @@ from reports import fmt
 from reports.build import Report, when
 from reports.curves import curve_at
 from reports.recommend import glance_label
+from reports.registrations import Registration
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.usable import markers
-from zoo.registration import Registration
 
 # Intraword underscores (snake_case names) never emphasize in CommonMark: left readable.
 _SPECIAL = re.compile(r"([\\`*\[\]|<>])")

@@ -1,7 +1,8 @@
 """Render the decision guide from MLflow alone: index.html (main), report.md (same content
 for terminals and repositories) and summary.json (for Prefect artifacts and scripts).
-It only reads MLflow: registering the recommended models is `zoo register`
-(zoo.registration), which the benchmark flow runs after the report.
+It only reads MLflow, the registry through `reports.registrations.registry_state`:
+registering the recommended models is `zoo register` (publish/register.py, a step above this
+package), which the benchmark flow runs after the report.
 
     render_report("nlp-zoo", ".zoo/report")  # -> Path(".zoo/report/index.html")
 """
@@ -15,14 +16,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from reports import charts, fmt
 from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
+from reports.markdown import render_markdown
 from reports.recommend import glance_label
+from reports.registrations import Registration, registry_state
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
 from reports.usable import markers
 from zoo import home, tracking
 from zoo.data.cache import write_bytes_atomic
-from zoo.registration import Registration, registry_state
 from zoo.tracking import schema
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -122,8 +124,6 @@ def render_report(experiment: str = tracking.DEFAULT_EXPERIMENT,
     model_urls = {r.uri: u for r in registrations
                   if r.version and (u := tracking.model_version_url(r.name, r.version))}
     write_atomic(html_path, render_html(report, registrations, load_uri, model_urls))
-    from reports.markdown import render_markdown
-
     write_atomic(out / "report.md", render_markdown(report, registrations, load_uri))
     summary = summarize(report, registrations, html_path.resolve())
     write_atomic(out / "summary.json", json.dumps(summary, indent=1, ensure_ascii=False))

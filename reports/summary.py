@@ -6,8 +6,8 @@ from pathlib import Path
 
 from reports import fmt
 from reports.build import Report
+from reports.registrations import Registration
 from reports.usable import run_stop
-from zoo.registration import Registration
 
 
 def summarize(report: Report, registrations: list[Registration], html_path: Path) -> dict:

@@ -1,5 +1,5 @@
 """Code a newcomer can live in: no module over 400 lines and no function over 60 lines in
-the product packages (zoo/, flows/, reports/; infra scripts, tests and benchmarks aside).
+the product packages (zoo/, flows/, reports/, publish/; infra scripts, tests and benchmarks aside).
 Issue 12 set the limits; a file or function that grows past them is split along a seam."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("zoo", "flows", "reports")
+PACKAGES = ("zoo", "flows", "reports", "publish")
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60  # decorators excluded, docstring included
 

@@ -245,3 +245,24 @@ def test_dev_limit_selects_and_reports_on_the_same_dev_subset(tmp_path, monkeypa
     assert seen == [2] * (len(seen) - 1) + [len(examples)] and len(seen) >= 3
     assert cell.extra_metrics["dev/examples"] == 2.0
     assert cell.extra_metrics["test/examples"] == float(len(examples))
+
+
+def test_amp_on_the_cpu_only_where_bfloat16_is_native(monkeypatch):
+    """`amp=true` trains under bfloat16 autocast where the CPU has native bfloat16 dot
+    products (AVX512-BF16 / AMX) and is ignored elsewhere; the model fits either way."""
+    from zoo import train as train_module
+
+    for native in (True, False):
+        monkeypatch.setattr(train_module, "bf16_autocast_ok", lambda device, n=native: n)
+        info = info_for("sentiment")
+        torch.manual_seed(0)
+        model = create_model("tiny_cnn", info)
+        collator = collator_for(model, info, 32)
+        examples = BY_TASK["sentiment"]
+        cfg = TrainConfig(epochs=30, batch_size=len(examples), lr=0.02, patience=30, amp=True)
+        predictor = make_predictor(model, collator)
+        result = train_model(model, collator, examples, cfg, seed=0,
+                             dev_score=lambda m: float(predictor(examples) == gold(examples,
+                                                                                   "sentiment")))
+        assert result.amp is native
+        assert predictor(examples) == gold(examples, "sentiment")

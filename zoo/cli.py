@@ -179,7 +179,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_register(args) -> int:
-    from zoo.registration import register_experiment
+    from publish.register import register_experiment  # the step above reports/
 
     registrations = register_experiment(args.experiment)  # ZooError: no experiment, no runs
     for r in registrations:

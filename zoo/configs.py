@@ -286,7 +286,7 @@ PROFILES: dict[str, Profile] = {
         # NER and translation at one size each, to fit 15 minutes on 2 cores: at half of
         # wnut16's 1,916 tweets cnn_small stayed at span F1 0 (the floor) and the others at
         # 0.07-0.19, and every seq2seq model at 1,000 tatoeba pairs stayed under the
-        # copy-source floor (quick run of 2026-12-03, docs/quick_profile_run_*). Translation
+        # copy-source floor (quick run of 2026-12-03, docs/runs/quick_profile_run_*). Translation
         # gets 3,000 pairs only: the output layer and optimiser over a full 30k-word
         # vocabulary cost as much as the model (benchmarks/train_throughput.py --size).
         dataset_sizes={"wnut16": (1.0,), "tatoeba-en-es": (3000,)},

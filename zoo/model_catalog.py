@@ -5,8 +5,8 @@ Each variant is a small function with literal sizes (timm style), registered her
 CRF, runtime, float twin, tasks, textbook twins). This module imports no family: the front
 door is `zoo.models`, whose import registers every family and re-exports the lookups below.
 Called before that import (a script that imports one family file), they see only what has
-been registered so far. (Not to be confused with reports/registry.py, which registers
-trained models in MLflow's model registry.)
+been registered so far. (Not to be confused with the registration step (`zoo register`),
+which registers trained models in MLflow's model registry.)
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ evaluates exactly the model that dev selected.
 
 Device: the caller places the model (zoo.cells.train_cell puts it on `pick_device()`) before
 calling `train_model`; the loop moves every batch to the model's device. Float32 by default;
-`TrainConfig.amp` turns on bfloat16 autocast on a CUDA device only (the CPU ignores it), so a
-seeded run repeats on the CPU exactly and on a GPU up to the bits noted in `seed_everything`.
+`TrainConfig.amp` (off by default) turns on bfloat16 autocast where bfloat16 is native: a CUDA
+device, or a CPU with AVX512-BF16 or AMX (zoo.device.bf16_autocast_ok; elsewhere it is
+ignored). A float32 run repeats on the CPU exactly and on a GPU up to the bits noted in
+`seed_everything`.
 PyTorch's default TF32 settings for cuDNN are left as they are.
 """
 from __future__ import annotations
@@ -27,7 +29,7 @@ from torch import nn
 from zoo.batching import Collator
 from zoo.configs import TrainConfig
 from zoo.data.types import Example
-from zoo.device import module_device
+from zoo.device import bf16_autocast_ok, module_device
 
 
 def seed_everything(seed: int) -> None:
@@ -55,7 +57,7 @@ class TrainResult:
     best_dev_score: float
     epochs: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
-    amp: bool = False  # whether bfloat16 autocast was on (cfg.amp and a CUDA device)
+    amp: bool = False  # whether bfloat16 autocast was on (cfg.amp where bfloat16 is native)
     stop_reason: str = ""  # early_stopped | epoch_cap | time_cap (see `stop_summary`)
     still_improving: bool = False
     converged: bool = False
@@ -196,9 +198,9 @@ class _Loop:
         steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
         return cls(
             model, collator, cfg, device,
-            # Mixed precision only on a GPU and only when asked: bfloat16 autocast needs no
-            # loss scaling; CPU training always runs in float32.
-            cfg.amp and device.type == "cuda", optimizer,
+            # Mixed precision only when asked, and only where bfloat16 is native (a GPU, or a
+            # CPU with AVX512-BF16 / AMX): bfloat16 autocast needs no loss scaling.
+            cfg.amp and bf16_autocast_ok(device), optimizer,
             torch.optim.lr_scheduler.LambdaLR(optimizer,
                                               lr_lambda(cfg, steps_per_epoch * cfg.epochs)),
             singleton_ids(collator, train) if cfg.unk_replace > 0 else None,
@@ -221,7 +223,7 @@ class _Loop:
             if self.singletons is not None:
                 batch.ids = replace_singletons(batch.ids, self.singletons, cfg.unk_replace,
                                                self.unk_rng)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.use_amp):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
                 loss = model.loss(batch.to(self.device))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()

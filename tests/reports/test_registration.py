@@ -1,4 +1,4 @@
-"""From decision to artifact: the report only reads; `zoo register` (zoo.registration)
+"""From decision to artifact: the report only reads; `zoo register` (publish/register.py)
 registers the recommended model under a scenario alias, and it loads with mlflow.pyfunc
 (a real, tiny TF-IDF model trained on toy data)."""
 from __future__ import annotations
@@ -8,14 +8,15 @@ import json
 import pandas as pd
 import pytest
 
+from publish.register import register_experiment
+from reports.registrations import registry_client
 from reports.render import render_report
 from tests.reports.factory import floor_run, log_runs, make_run
 from tests.toy_data import SENTIMENT, info_for
 from zoo import tracking
 from zoo.cli import main
-from zoo.predictors import save_model
-from zoo.registration import register_experiment, registry_client
 from zoo.models import create_model
+from zoo.predictors import save_model
 
 
 @pytest.fixture

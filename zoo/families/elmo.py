@@ -4,9 +4,10 @@ fine-tuned with the task.
 
 No pretrained ELMo weights can be downloaded here, so `pretrain(ctx)` trains the biLM on
 every training sentence of the dataset (unlabeled use; never dev or test) before supervised
-training (zoo/encoders/bilm_pretraining.py). The result is cached per (biLM size, data
-fingerprint, seed), so every training size and both the frozen and fine-tuned variants share
-one pretrained biLM.
+training (zoo/encoders/bilm_pretraining.py). The result is cached per (biLM config, stopping
+rule, pretraining procedure version, data fingerprint, seed; a biLM that converged is keyed
+without its safety caps, one stopped by a budget or cap with them: `cache_paths`), so every
+training size and both the frozen and fine-tuned variants share one pretrained biLM.
 
 Pretraining runs on the task model's device (a GPU when the cell trains on one); the cached
 weights are CPU tensors either way, so a cache written on a GPU machine loads on any.
@@ -147,7 +148,9 @@ def tiny_elmo_finetune(info: DataInfo):
                 encoder_mode="frozen", twins=Twins(finetuned="elmo_finetune_small"),
                 **recipes.ELMO)
 def elmo_frozen_small(info: DataInfo):
-    """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, frozen) + BiLSTM 64."""
+    """ELMo-style biLM (P=64, cell 256, pretrained per profile, frozen) + BiLSTM 64.
+
+    Its biLM pretrains until converged in standard and full, for 400 steps in quick."""
     return _build(info, SMALL, frozen=True, word_dim=50, task_hidden=64, dropout=0.3)
 
 
@@ -155,7 +158,9 @@ def elmo_frozen_small(info: DataInfo):
                 encoder_mode="finetuned", twins=Twins(frozen="elmo_frozen_small"),
                 **recipes.ELMO)
 def elmo_finetune_small(info: DataInfo):
-    """ELMo-style biLM (P=64, cell 256, pretrained <=180 s, fine-tuned) + BiLSTM 64."""
+    """ELMo-style biLM (P=64, cell 256, pretrained per profile, fine-tuned) + BiLSTM 64.
+
+    Its biLM pretrains until converged in standard and full, for 400 steps in quick."""
     return _build(info, SMALL, frozen=False, word_dim=50, task_hidden=64, dropout=0.3)
 
 
@@ -164,7 +169,9 @@ def elmo_finetune_small(info: DataInfo):
                 twins=Twins(small="elmo_frozen_small", finetuned="elmo_finetune_base"),
                 **recipes.ELMO)
 def elmo_frozen_base(info: DataInfo):
-    """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, frozen) + BiLSTM 128."""
+    """ELMo-style biLM (P=128, cell 512, pretrained per profile, frozen) + BiLSTM 128.
+
+    Its biLM pretrains until converged in standard and full, for 400 steps in quick."""
     return _build(info, BASE, frozen=True, word_dim=100, task_hidden=128, dropout=0.4)
 
 
@@ -173,5 +180,7 @@ def elmo_frozen_base(info: DataInfo):
                 twins=Twins(small="elmo_finetune_small", frozen="elmo_frozen_base"),
                 **recipes.ELMO)
 def elmo_finetune_base(info: DataInfo):
-    """ELMo-style biLM (P=128, cell 512, pretrained <=300 s, fine-tuned) + BiLSTM 128."""
+    """ELMo-style biLM (P=128, cell 512, pretrained per profile, fine-tuned) + BiLSTM 128.
+
+    Its biLM pretrains until converged in standard and full, for 400 steps in quick."""
     return _build(info, BASE, frozen=False, word_dim=100, task_hidden=128, dropout=0.4)

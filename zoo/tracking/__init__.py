@@ -1,5 +1,5 @@
 """MLflow, the single source of truth for results: every run the benchmark writes goes
-through this package (zoo/registration.py writes the model registry; reports/ only reads).
+through this package (publish/register.py writes the model registry; reports/ only reads).
 
 Schema: one experiment per benchmark (default "nlp-zoo"); a parent run per benchmark
 invocation; one child run per cell (task, dataset, model, size, seed) tagged with

@@ -34,9 +34,9 @@ STAGE_TRAINED, STAGE_MEASURED = "trained", "measured"  # zoo.bench sets "measure
 ERROR = "zoo.error"  # the error text of a FAILED or KILLED run
 PARENT = "mlflow.parentRunId"  # MLflow's own: nests a cell run under its benchmark run
 PARENT_PID, PARENT_HOST = "zoo.pid", "zoo.host"  # on a parent run: a killed sweep is found
-MODEL_DIR = "zoo.model_dir"  # the trained model's folder (resume, zoo.registration)
+MODEL_DIR = "zoo.model_dir"  # the trained model's folder (resume, publish.register)
 # On a registered model version (zoo.tracking.ui.register_model_version), with MODEL_DIR:
-# the cell run it came from; zoo.tracking.ui and zoo.registration read it (reuse a version).
+# the cell run it came from; zoo.tracking.ui and publish.register read it (reuse a version).
 SOURCE_RUN_ID = "zoo.source_run_id"
 
 # ---- cell tags, logged when a cell run starts (zoo.tracking.cells.cell_tags) ------------

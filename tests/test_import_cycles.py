@@ -1,0 +1,179 @@
+"""Import cycles among the project's packages, imports inside functions counted: a lazy import
+hides a cycle from Python, not from this check. The report (reports/) and the registration
+step above it (publish/) are in no cycle; the cycles still inside the zoo library are pinned
+in KNOWN_CYCLES, so a new cycle, or a module joining one, fails here. When a cycle is broken,
+shrink or drop its entry (the test says which).
+
+Standalone (CI clones only this repository): a small AST graph, Tarjan's strongly connected
+components. Imports under `if TYPE_CHECKING:` are left out (they never run).
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("zoo", "flows", "reports", "publish")
+# The floors that must stay out of every cycle (ARCHITECTURE.md: registering is its own step
+# that uses reports/ as a library; nothing below imports it).
+ACYCLIC = ("reports", "publish", "flows")
+
+KNOWN_CYCLES = {
+    frozenset({"zoo.data", "zoo.data.catalog", "zoo.data.download", "zoo.data.prepare",
+               "zoo.data.readers", "zoo.data.sources", "zoo.data.splits",
+               "zoo.data.user_cards", "zoo.data.user_readers"}),
+    frozenset({"zoo.configs", "zoo.encoders.bilm_pretraining", "zoo.families.elmo",
+               "zoo.models"}),
+    frozenset({"zoo.cells", "zoo.encoders.scalar_mix", "zoo.tracking", "zoo.tracking.cells",
+               "zoo.tracking.runs", "zoo.tracking.stats", "zoo.tracking.store",
+               "zoo.tracking.ui"}),
+    frozenset({"zoo.bench", "zoo.workers"}),
+}
+
+
+def module_names(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
+    out = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for sub in node.body:
+                lines.update(range(sub.lineno, (sub.end_lineno or sub.lineno) + 1))
+    return lines
+
+
+def _imported(node: ast.AST, package: str) -> list[str]:
+    """Every dotted name an import statement may bind (`from a import b`: a and a.b)."""
+    if isinstance(node, ast.Import):
+        return [a.name for a in node.names]
+    if not isinstance(node, ast.ImportFrom):
+        return []
+    base = node.module or ""
+    if node.level:
+        anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join([*anchor, base] if base else anchor)
+    return [base, *(f"{base}.{a.name}" for a in node.names)]
+
+
+def import_graph(root: Path = ROOT, packages: tuple[str, ...] = PACKAGES,
+                 ) -> dict[str, set[str]]:
+    """Module -> the project modules it imports, at top level or inside a function."""
+    modules = module_names(root, packages)
+
+    def resolve(name: str) -> str | None:  # the longest project module `name` starts with
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    edges: dict[str, set[str]] = {m: set() for m in modules}
+    for mod, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        skip = _type_checking_lines(tree)
+        package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) in skip:
+                continue
+            found = {resolve(name) for name in _imported(node, package)}
+            edges[mod] |= {m for m in found if m and m != mod}
+    return edges
+
+
+def cycles(edges: dict[str, set[str]]) -> set[frozenset[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: set[frozenset[str]] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.add(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.add(frozenset(comp))
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10 * len(edges) + 100))
+    try:
+        for m in sorted(edges):
+            if m not in index:
+                visit(m)
+    finally:
+        sys.setrecursionlimit(limit)
+    return out
+
+
+def _show(found: set[frozenset[str]]) -> str:
+    return "; ".join(", ".join(sorted(c)) for c in sorted(found, key=sorted)) or "none"
+
+
+def test_the_check_sees_the_packages():
+    edges = import_graph()
+    assert len(edges) > 100  # a moved tree would otherwise pass vacuously
+    assert "publish.register" in edges and "reports.registrations" in edges
+    assert "reports.render" in edges["publish.register"]
+
+
+def test_reports_and_the_registration_step_are_in_no_cycle():
+    found = cycles(import_graph())
+    bad = {c for c in found if any(m.split(".")[0] in ACYCLIC for m in c)}
+    assert not bad, f"cycles through {', '.join(ACYCLIC)}: {_show(bad)}"
+
+
+def test_nothing_below_imports_the_registration_step():
+    """publish/ is imported only from the top of the stack: flows/ and the `zoo` command."""
+    edges = import_graph()
+    importers = {m for m, targets in edges.items()
+                 if any(t.split(".")[0] == "publish" for t in targets)
+                 and m.split(".")[0] != "publish"}
+    assert importers <= {"zoo.cli", "flows.register"}, sorted(importers)
+    assert not any(t.split(".")[0] in ("publish", "flows")
+                   for m, targets in edges.items() if m.split(".")[0] == "reports"
+                   for t in targets)
+
+
+def test_no_new_import_cycle():
+    found = cycles(import_graph())
+    new = {c for c in found if c not in KNOWN_CYCLES}
+    gone = KNOWN_CYCLES - found
+    assert not new and not gone, (
+        f"new or changed cycles: {_show(new)}. "
+        f"Pinned cycles no longer found (drop or shrink them in KNOWN_CYCLES): {_show(gone)}")
+
+
+def test_the_check_counts_imports_inside_functions(tmp_path):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from pkg import b\n")
+    (pkg / "b.py").write_text("def f():\n    from . import a\n    return a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\n"
+                              "if TYPE_CHECKING:\n    from pkg import a\n")
+    (pkg / "d.py").write_text("import pkg.a\n")
+    edges = import_graph(tmp_path, ("pkg",))
+    assert edges["pkg.b"] == {"pkg", "pkg.a"}  # the relative, in-function import
+    assert edges["pkg.c"] == set()  # typing only
+    assert cycles(edges) == {frozenset({"pkg.a", "pkg.b"})}
