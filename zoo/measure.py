@@ -125,6 +125,51 @@ class PeakRss:
         self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
 
 
+@dataclass(frozen=True)
+class LoadDuringTiming:
+    """What else the machine did while a latency was timed: a p90 taken beside other work
+    is not comparable with one taken alone (two sweeps side by side gave a float BiLSTM a
+    p90 13x and 22x its int8 twin's, against 3.4x alone)."""
+    load_1m: float  # the 1-minute load average when timing ended
+    others_busy_cores: float  # CPU-seconds other processes used per wall second
+    cores: int
+
+    def busy(self, threads: int) -> bool:
+        """More cores busy with other work than the timed model's threads leave free."""
+        return self.others_busy_cores > max(0, self.cores - threads) + 0.25
+
+
+class MachineLoadMeter:
+    """Measures the CPU time other processes use during a block (system-wide busy time from
+    /proc/stat minus this process's own), and the load average at its end."""
+
+    def __enter__(self) -> MachineLoadMeter:
+        self._proc = psutil.Process()
+        self._t0 = time.perf_counter()
+        self._sys0, self._own0 = _busy_seconds(), _own_seconds(self._proc)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall = max(time.perf_counter() - self._t0, 1e-9)
+        others = (_busy_seconds() - self._sys0) - (_own_seconds(self._proc) - self._own0)
+        self.result = LoadDuringTiming(load_1m=os.getloadavg()[0],
+                                       others_busy_cores=max(0.0, others / wall),
+                                       cores=os.cpu_count() or 1)
+
+
+def _busy_seconds() -> float:
+    """CPU-seconds all cores spent busy since boot (guest time is inside user already;
+    steal counts: the hypervisor gave the cores to someone else)."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, name, 0.0)
+               for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
+def _own_seconds(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
