@@ -30,6 +30,7 @@ from zoo.data.vocab import Vocab
 from zoo.device import pick_device
 from zoo.encoders.scalar_mix import find_mix, mix_metrics
 from zoo.evaluate import evaluate
+from zoo.example_log import example_records
 from zoo.measure import (
     PeakRss,
     count_params,
@@ -139,6 +140,7 @@ class TrainedCell:
     curves: dict[str, list[float]] = field(default_factory=dict)  # e.g. pretrain/perplexity
     model_description: dict[str, object] = field(default_factory=dict)
     test_stats: dict = field(default_factory=dict)  # metric -> (N, k) per-example stats
+    test_records: dict = field(default_factory=dict)  # zoo.example_log: the report's buckets
     device: str = "cpu"  # where the model trained ("cuda:0", "cpu"); ORT twins predict on CPU
     # Why training stopped (zoo.train.stop_summary): early_stopped | epoch_cap | time_cap,
     # "fitted" for classical models; runtime twins inherit their float base's.
@@ -336,7 +338,8 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
     predictor = (make_predictor(model, fit.collator) if served_eager
                  else load_predictor(model_dir)[0])
     dev_metrics = evaluate(spec.task, dev_used, predictor(dev_used))
-    test_metrics = evaluate(spec.task, test, predictor(test))  # the one read of test
+    test_predictions = predictor(test)  # the one read of test
+    test_metrics = evaluate(spec.task, test, test_predictions)
     if hasattr(model, "finish_training"):  # e.g. a frozen encoder shares its features
         model.finish_training()
     describe = getattr(model, "describe", None)
@@ -350,6 +353,7 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
         extra_metrics={**extra, **_count_metrics(fit.record, dev_used, test, spec.task)},
         curves=curves, model_description=describe() if describe else {},
         test_stats=test_metrics.stats, device=str(device), train_pid=os.getpid(),
+        test_records=example_records(spec.task, train, test, test_predictions),
         stop_reason=str(fit.record["stop_reason"]), converged=bool(fit.record["converged"]))
 
 

@@ -11,6 +11,7 @@ import time
 from dataclasses import asdict
 
 from zoo.tracking import schema
+from zoo.tracking.records import log_example_records
 from zoo.tracking.runs import log_curve, log_metrics, log_tags
 from zoo.tracking.stats import log_example_stats
 
@@ -96,6 +97,11 @@ def log_trained_cell(run_id: str, cell, span: tuple[float, float]) -> None:
             log_example_stats(run_id, cell.spec.task, cell.test_stats)
         except Exception as exc:  # noqa: BLE001  the report falls back to CI overlap
             log.warning("per-example stats of %s not logged: %s", cell.spec.label, exc)
+    if cell.test_records:  # per-example records for the report's buckets (optional)
+        try:
+            log_example_records(run_id, cell.test_records)
+        except Exception as exc:  # noqa: BLE001  the report skips this run's buckets
+            log.warning("per-example records of %s not logged: %s", cell.spec.label, exc)
     for name, values in cell.curves.items():
         log_curve(run_id, name, values)
     log_curve(run_id, schema.CURVE_TRAIN_LOSS, [e["train_loss"] for e in cell.epochs])

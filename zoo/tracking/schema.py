@@ -210,6 +210,9 @@ DEV_WITH_ENTITIES = "dev/with_entities"  # zoo.data.splits.subset_counts (NER)
 # zoo.tracking.stats writes the per-example test statistics; the report's paired bootstrap
 # reads them back.
 EXAMPLE_STATS_ARTIFACT = "eval/test_example_stats.json"
+# zoo.tracking.records writes the per-example records of the test predictions (zoo.example_log);
+# the report's buckets and disagreement examples read them back.
+EXAMPLE_RECORDS_ARTIFACT = "eval/test_example_records.json"
 
 # ---- smoke ---------------------------------------------------------------------------------
 
