@@ -20,9 +20,6 @@ PACKAGES = ("zoo", "flows", "reports", "publish")
 ACYCLIC = ("reports", "publish", "flows")
 
 KNOWN_CYCLES = {
-    frozenset({"zoo.data", "zoo.data.catalog", "zoo.data.download", "zoo.data.prepare",
-               "zoo.data.readers", "zoo.data.sources", "zoo.data.splits",
-               "zoo.data.user_cards", "zoo.data.user_readers"}),
     frozenset({"zoo.configs", "zoo.encoders.bilm_pretraining", "zoo.families.elmo",
                "zoo.models"}),
     frozenset({"zoo.cells", "zoo.encoders.scalar_mix", "zoo.tracking", "zoo.tracking.cells",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from zoo.data import DatasetError, get_card, list_datasets, prepare_dataset
-from zoo.data.user_cards import add_card
+from zoo.data.user_add import add_card
 from zoo.home import user_cards_dir
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "your-data"

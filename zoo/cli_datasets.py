@@ -19,7 +19,7 @@ def cmd_datasets(args) -> int:
 
 
 def _add(card_file: str | None) -> int:
-    from zoo.data.user_cards import add_card
+    from zoo.data.user_add import add_card
 
     if not card_file:
         raise ZooError("zoo datasets add needs a card file: zoo datasets add my-data.toml")

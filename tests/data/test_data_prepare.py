@@ -12,7 +12,7 @@ import pytest
 
 import zoo.data.prepare as prepare_mod
 from zoo.data import DatasetError, get_card, list_datasets, prepare_dataset
-from zoo.data.catalog import SPLITS
+from zoo.data.cards import SPLITS
 from zoo.data.readers import READER_VERSIONS
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -5,9 +5,9 @@ from collections import Counter
 
 import pytest
 
-from zoo.data.catalog import SplitSpec
+from zoo.data.cards import SplitSpec
 from zoo.data.errors import DatasetError
-from zoo.data.prepare import train_subset
+from zoo.data.splits import train_subset
 from zoo.data.splits import seeded_order, split_examples
 from zoo.data.types import Example
 

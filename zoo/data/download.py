@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from zoo.data.catalog import PackageSource
+from zoo.data.cards import PackageSource
 from zoo.data.errors import DatasetError
 
 log = logging.getLogger(__name__)

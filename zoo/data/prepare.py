@@ -17,17 +17,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from zoo.data import cache, sources
-from zoo.data.catalog import SPLITS, DatasetCard, get_card
+import zoo.data.cache as cache
+import zoo.data.sources as sources
+from zoo.data.cards import SPLITS, DatasetCard
+from zoo.data.catalog import get_card
 from zoo.data.errors import DatasetError
 from zoo.data.readers import READER_VERSIONS, read_dataset
-from zoo.data.splits import split_examples, train_subset
+from zoo.data.splits import card_splits
 from zoo.data.tokenize import TOKENIZER_VERSION
 from zoo.data.types import Example
 
 log = logging.getLogger(__name__)
-
-__all__ = ["PreparedDataset", "fingerprint", "prepare_dataset", "settings", "train_subset"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def prepare_dataset(name: str, *, cache_dir: Path, mirror: Path | None = None,
         raw = read_dataset(card, paths)
         if resolved.verified:
             _check_counts(card, raw)
-        splits = _splits(card, raw)
+        splits = card_splits(card, raw)
         prepared = PreparedDataset(card, splits, _labels(card.task, splits), fp)
         cache.write_entry(path, _to_entry(prepared, resolved))
     log.info("%s: prepared %s from %s in %.2f s -> %s", card.name, prepared.sizes(),
@@ -131,18 +131,6 @@ def _load(card: DatasetCard, path: Path, fp: str) -> PreparedDataset | None:
         log.warning("ignoring malformed cache entry %s (%r); rebuilding it", path, exc)
         return None
     return PreparedDataset(card, splits, labels, fp, from_cache=True)
-
-
-def _splits(card: DatasetCard, raw: dict[str, list[Example]]) -> dict[str, tuple[Example, ...]]:
-    if card.split is None:
-        return {split: tuple(raw[split]) for split in SPLITS}
-    splits = split_examples(raw["all"], card.split)
-    for split, examples in splits.items():
-        if not examples:
-            raise DatasetError(
-                f"{card.name}: the {split} split is empty after splitting {len(raw['all'])} "
-                "examples; the data file is too small, supply more examples")
-    return splits
 
 
 def _check_counts(card: DatasetCard, raw: dict[str, list[Example]]) -> None:

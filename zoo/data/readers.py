@@ -9,12 +9,13 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from zoo.data.catalog import SPLITS, DatasetCard
+from zoo.data.cards import SPLITS, DatasetCard
 from zoo.data.conll import read_conll
 from zoo.data.errors import DatasetError
 from zoo.data.textio import bad_line, read_lines
 from zoo.data.tokenize import split_pretokenized, word_tokenize
 from zoo.data.types import Example
+from zoo.data.user_readers import read_user
 
 READER_VERSIONS = {"mr": 1, "sst": 1, "conll-tab": 1, "conll-columns": 1, "tatoeba": 1,
                    "parallel": 1, "user-conll": 1, "user-delimited": 1, "user-parallel": 1}
@@ -114,8 +115,6 @@ def read_dataset(card: DatasetCard, paths: dict[str, Path]) -> dict[str, list[Ex
             _nonempty(out[split], paths[src.name], card)
         return out
     if card.user:  # the user's CoNLL or delimited files, read with the card's options
-        from zoo.data.user_readers import read_user
-
         read = partial(read_user, card)
     else:
         read = _SINGLE_FILE[card.reader]

@@ -19,11 +19,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.data import download
+import zoo.data.download as download
 from zoo.data.archives import read_nested_member
 from zoo.data.cache import write_bytes_atomic
-from zoo.data.catalog import DatasetCard, SourceFile
+from zoo.data.cards import DatasetCard, SourceFile
 from zoo.data.errors import DatasetError
+from zoo.data.user_readers import resolve_paths
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ def mirror_root(mirror: Path | None) -> Path | None:
 def resolve(card: DatasetCard, *, cache_dir: Path, mirror: Path | None,
             data_dir: Path | None) -> Resolved:
     if card.user:  # a user's card names its own files; no mirror or download applies
-        from zoo.data.user_readers import resolve_paths
-
         paths = tuple(resolve_paths(card).items())
         return Resolved("user", tuple((name, download.sha256_file(path)) for name, path in paths),
                         verified=False, paths=paths)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 
-from zoo.data.catalog import SplitSpec
+from zoo.data.cards import SPLITS, DatasetCard, SplitSpec
 from zoo.data.errors import DatasetError
 from zoo.data.types import Example
 
@@ -87,6 +87,20 @@ def split_examples(examples: Sequence[Example], spec: SplitSpec) -> dict[str, tu
         raise ValueError(f"unknown split strategy {spec.strategy!r}")
     return {name: tuple(examples[i] for i in sorted(part))
             for name, part in zip(("train", "dev", "test"), parts)}
+
+
+def card_splits(card: DatasetCard, raw: dict[str, list[Example]]) -> dict[str, tuple[Example, ...]]:
+    """Train/dev/test of a dataset as its card says: the files' own splits, or the card's
+    split rule over its one file (each split must keep at least one example)."""
+    if card.split is None:
+        return {split: tuple(raw[split]) for split in SPLITS}
+    splits = split_examples(raw["all"], card.split)
+    for split, examples in splits.items():
+        if not examples:
+            raise DatasetError(
+                f"{card.name}: the {split} split is empty after splitting {len(raw['all'])} "
+                "examples; the data file is too small, supply more examples")
+    return splits
 
 
 def _grouped(examples: Sequence[Example], spec: SplitSpec) -> tuple[list, list, list]:

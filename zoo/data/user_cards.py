@@ -10,7 +10,7 @@ data is fingerprinted by their sha256 and the card's reading settings, so changi
 re-prepares that dataset and re-runs only its cells.
 
 Registered cards are JSON under `ZOO_HOME/datasets/<name>.json` (written atomically after
-every file has been read and checked, so a failed `add` leaves nothing behind).
+every file has been read and checked, so a failed `add` leaves nothing behind: zoo.data.user_add).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import tomllib
 from pathlib import Path
 
 from zoo import home
-from zoo.data.catalog import SPLITS, DatasetCard, SourceFile, SplitSpec
+from zoo.data.cards import SPLITS, DatasetCard, SourceFile, SplitSpec
 from zoo.data.errors import DatasetError
 from zoo.data.types import TASKS
 
@@ -220,24 +220,3 @@ def _split_rule(rule, task: str, bad) -> SplitSpec:
         raise bad(f"[split] fractions = {fractions!r} are not three shares summing to 1",
                   "fractions = [0.8, 0.1, 0.1] (train, dev, test)")
     return SplitSpec(strategy, seed, fractions=tuple(float(f) for f in fractions))
-
-
-def add_card(card_file: Path) -> tuple[DatasetCard, bool, dict[str, int]]:
-    """Check the card and read every file it names (the reader's checks, with file:line),
-    then register it. Returns (card, replaced an earlier card of that name, examples per
-    split)."""
-    from zoo.data.cache import write_bytes_atomic
-    from zoo.data.catalog import is_builtin
-    from zoo.data.user_readers import check_user_dataset
-
-    fields, card = parse_card_file(card_file)
-    if is_builtin(card.name):
-        raise DatasetError(f"{card_file}: name {card.name!r} is a built-in dataset; give "
-                           "yours another name")
-    sizes = check_user_dataset(card)
-    target = home.user_card_file(card.name)
-    replaced = target.is_file()
-    stored = {"card_file": str(Path(card_file).resolve()), "folder": card.data_folder,
-              "card": fields}
-    write_bytes_atomic(target, json.dumps(stored, indent=1).encode())
-    return card, replaced, sizes

@@ -5,18 +5,14 @@ naming file:line and the fix; UTF-8 with or without a BOM, LF or CRLF line ends.
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from pathlib import Path
 
-from zoo.data.catalog import DatasetCard
+from zoo.data.cards import DatasetCard
 from zoo.data.conll import read_conll
 from zoo.data.errors import DatasetError
 from zoo.data.textio import bad_line, read_lines
 from zoo.data.tokenize import word_tokenize
 from zoo.data.types import Example
-
-# A "label" column with more distinct values than this share of its rows is text, not labels.
-MAX_LABEL_SHARE = 0.5
 
 
 def read_user(card: DatasetCard, path: Path) -> list[Example]:
@@ -91,40 +87,3 @@ def resolve_paths(card: DatasetCard) -> dict[str, Path]:
                                f"fix [files] in {card.source.removeprefix('your files, card ')}")
         paths[spec.name] = path
     return paths
-
-
-def check_user_dataset(card: DatasetCard) -> dict[str, int]:
-    """Read and check every file of a card before it is registered: the readers' line
-    checks, then whole-dataset ones (labels, splits). Returns examples per split."""
-    from zoo.data.prepare import _splits
-    from zoo.data.readers import read_dataset
-
-    paths = resolve_paths(card)
-    raw = read_dataset(card, paths)  # every file read, and checked to hold examples
-    if card.task == "sentiment":
-        _check_labels(card, raw, paths)
-    if card.task == "ner" and not any(t != "O" for exs in raw.values() for ex in exs
-                                      for t in ex.tags or ()):
-        raise DatasetError(f"{card.name}: every tag is O, so there is no entity to learn; "
-                           "check tag_column in the card")
-    return {split: len(examples) for split, examples in _splits(card, raw).items()}
-
-
-def _check_labels(card: DatasetCard, raw: dict[str, list[Example]],
-                  paths: dict[str, Path]) -> None:
-    column = dict(card.reader_options)["label_column"]
-    first = next(f for f in card.files if f.split in ("train", "all"))
-    labels = Counter(ex.label for ex in raw[first.split])
-    where = f"{paths[first.name]}: label column {column!r}"
-    if len(labels) < 2:
-        (only,) = labels
-        raise DatasetError(f"{where} has one value ({only!r}) in {labels[only]} rows; a "
-                           "classifier needs at least two labels: check label_column")
-    n = sum(labels.values())
-    if len(labels) > max(20, MAX_LABEL_SHARE * n):
-        raise DatasetError(f"{where} has {len(labels)} different values in {n} rows: that "
-                           "is text, not labels; check label_column")
-    unseen = {ex.label for split in ("dev", "test") for ex in raw.get(split, ())} - set(labels)
-    if unseen:
-        raise DatasetError(f"{card.name}: label(s) {', '.join(sorted(unseen))} occur in dev or "
-                           "test but never in train; a model cannot predict them")
