@@ -83,6 +83,7 @@ class Section:
     advice: list[advice.Advice]
     primary_env: bool  # the dataset's newest environment: its picks get registered
     warnings: list[str] = field(default_factory=list)
+    analysis: object | None = None  # reports.error_analysis.Analysis (set by reports.render)
 
     @property
     def n_full(self) -> int:
@@ -231,7 +232,8 @@ def safe_uri(uri: str) -> str:
 
 
 def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
-                  stats: Mapping[str, Mapping], primary_env: bool) -> Section:
+                  stats: Mapping[str, Mapping], primary_env: bool,
+                  budgets: Sequence[float] = recommend.BUDGETS_MS) -> Section:
     task, dataset, env_id = key
     metric = primary_metric(task)
     comparator = Comparator(metric, {c.run_id: c for c in cells}, stats)
@@ -241,7 +243,7 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     small = by_size[sizes[0]] if sizes else []
     learning = curves.learning_curves(cells, metric)
     found = curves.crossovers(learning)
-    recs = recommend.recommendations(full, small, metric, where=dataset)
+    recs = recommend.recommendations(full, small, metric, budgets, where=dataset)
     quant = advice.quantization_by_size(
         {n: rows if n != sizes[-1] else full for n, rows in by_size.items()}, comparator)
     checks = (advice.textbook(task, metric, full, small, comparator, quant, recs, found)
@@ -265,7 +267,8 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
         learning=learning,
         crossovers=curves.relevant_crossovers(found, curves.leaders(learning)),
         n_crossovers=len(found), recs=recs,
-        branches=recommend.decision_branches(by_size, metric), quant=quant, advice=checks,
+        branches=recommend.decision_branches(by_size, metric, budgets), quant=quant,
+        advice=checks,
         primary_env=primary_env, warnings=warnings)
 
 
@@ -290,7 +293,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
                  smoke_profiles: frozenset[str] = frozenset(),
                  run_url: Callable[[str], str | None] = lambda run_id: None,
                  tracking_uri: str = "", mlflow_ui: str = "",
-                 now: datetime | None = None) -> Report:
+                 now: datetime | None = None,
+                 budgets: Sequence[float] = recommend.BUDGETS_MS) -> Report:
     cells = to_cells(runs)
     current = current_cells(cells)
     env_fields = environments(cells)
@@ -301,7 +305,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
     built = []
     for key, group in sections(current).items():
         built.append(build_section(key, group, env_label(env_fields.get(key[2], {})),
-                                   stats or {}, newest_env[(key[0], key[1])][1] == key[2]))
+                                   stats or {}, newest_env[(key[0], key[1])][1] == key[2],
+                                   budgets))
     built.sort(key=lambda s: (s.task, s.dataset, not s.primary_env, s.env_label))
     parent_tags = parents[0].get("tags", {}) if parents else {}
     planned = plan_of(parent_tags)

@@ -6,7 +6,7 @@ milliseconds on the machine the section was measured on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reports import fmt
 from reports.ranking import Row, representative_run, tie_group, within_points
@@ -69,6 +69,11 @@ def nothing_usable(rows: Sequence[Row], metric: str, where: str = "") -> str:
     why = "; ".join(not_usable_text(r) for r in left[:4]) + ("; …" if len(left) > 4 else "")
     return (f"No converged model above the floor{f' on {where}' if where else ''}"
             + (f" ({why})." if why else "."))
+
+
+def best_usable(rows: Sequence[Row], metric: str) -> Row | None:
+    """The usable row with the highest mean (ties: the faster, then by name)."""
+    return _best(rows, metric)
 
 
 def _best(rows: Sequence[Row], metric: str) -> Row | None:
@@ -227,6 +232,7 @@ class Leaf:
     p90: float | None
     note: str = ""
     seeds: int = 0  # of the pick: 1 gets a "1 seed" marker
+    every: bool = False  # one pick for every budget of the tree and for none
 
     @property
     def label(self) -> str:
@@ -236,8 +242,7 @@ class Leaf:
         if not limits:
             return "no latency limit"
         if open_ended:
-            return "any latency budget" if len(self.budgets) == len(BUDGETS_MS) + 1 and \
-                limits[0] == BUDGETS_MS[0] else f"p90 budget ≥ {limits[0]:g} ms or none"
+            return "any latency budget" if self.every else f"p90 budget ≥ {limits[0]:g} ms or none"
         if len(limits) == 1:
             return f"p90 ≤ {limits[0]:g} ms"
         return f"p90 budget {limits[0]:g} to {limits[-1]:g} ms"
@@ -298,6 +303,8 @@ def decision_branches(rows_by_size: dict[int, Sequence[Row]], metric: str,
     sizes = sorted(rows_by_size)
     out = []
     for i, n in enumerate(sizes):
-        leaves = [_leaf(rows_by_size[n], metric, b) for b in (*budgets, None)]
-        out.append(Branch(size_label(sizes, i), n, _merge(leaves)))
+        leaves = _merge([_leaf(rows_by_size[n], metric, b) for b in (*budgets, None)])
+        if len(leaves) == 1 and leaves[0].model is not None:
+            leaves = (replace(leaves[0], every=True),)
+        out.append(Branch(size_label(sizes, i), n, leaves))
     return out

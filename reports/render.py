@@ -13,11 +13,11 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from reports import charts, fmt
+from reports import charts, error_analysis, fmt
 from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
 from reports.markdown import render_markdown
-from reports.recommend import glance_label
+from reports.recommend import BUDGETS_MS, glance_label
 from reports.registrations import Registration, registry_state
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
@@ -26,6 +26,7 @@ from reports.usable import markers
 from zoo import home, tracking
 from zoo.data.cache import write_bytes_atomic
 from zoo.tracking import schema
+from zoo.tracking.records import load_example_records
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -91,8 +92,12 @@ def smoke_profiles() -> frozenset[str]:
     return frozenset(name for name, p in PROFILES.items() if p.smoke)
 
 
-def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, str | None]:
-    """Everything the report shows, read from MLflow; also the experiment id."""
+def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT, *,
+                budgets: tuple[float, ...] = BUDGETS_MS,
+                analysis: bool = True) -> tuple[Report, str | None]:
+    """Everything the report shows, read from MLflow; also the experiment id. `budgets`:
+    the p90 budgets (ms) of the cards and the tree; `analysis`: read the per-example records
+    of each section's leaders for its buckets and disagreement examples."""
     runs = tracking.load_runs(experiment)
     parents = tracking.load_parent_runs(experiment)
     stats = (tracking.load_example_stats(needed_stats(runs), experiment=experiment)
@@ -108,15 +113,21 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT) -> tuple[Report, 
         runs, parents, experiment, stats=stats,
         cards=dataset_cards({r["tags"].get(schema.DATASET, "") for r in runs}),
         smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri(),
-        mlflow_ui=base or "")
+        mlflow_ui=base or "", budgets=budgets)
+    if analysis:
+        records = load_example_records(error_analysis.needed_runs(report.sections),
+                                       experiment=experiment)
+        error_analysis.attach(report, records, stats)
     return report, exp_id
 
 
 def render_report(experiment: str = tracking.DEFAULT_EXPERIMENT,
-                  out_dir: str | Path | None = None) -> Path:
+                  out_dir: str | Path | None = None,
+                  budgets: tuple[float, ...] | None = None) -> Path:
     """Read the experiment and what the registry holds for its picks from MLflow, write the
-    report; returns index.html's path. Writes nothing to MLflow."""
-    report, _exp_id = load_report(experiment)
+    report; returns index.html's path. Writes nothing to MLflow. `budgets`: the p90 budgets
+    (ms) of the cards and the tree (default reports.recommend.BUDGETS_MS)."""
+    report, _exp_id = load_report(experiment, budgets=budgets or BUDGETS_MS)
     registrations = registry_state(report)
     out = Path(out_dir) if out_dir else home.report_dir()
     html_path = out / "index.html"

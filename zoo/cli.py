@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from zoo import home
+from zoo.cli_recommend import add_parser as add_recommend_parser
+from zoo.cli_recommend import budget_list
 from zoo.errors import ZooError
 
 
@@ -173,7 +175,7 @@ def cmd_report(args) -> int:
 
     check_existing_experiment(args.experiment)  # before anything is written
 
-    path = render_report(experiment=args.experiment, out_dir=args.out)
+    path = render_report(experiment=args.experiment, out_dir=args.out, budgets=args.budgets)
     print(f"Report: {path}\nMarkdown: {path.with_name('report.md')}")
     return 0
 
@@ -279,7 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="render the decision guide from MLflow")
     r.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
     r.add_argument("--out", help="report folder (default .zoo/report)")
+    r.add_argument("--budgets", type=budget_list, help="p90 latency budgets in ms of the "
+                   "cards and the decision tree (default 1,5,20), e.g. --budgets 1,3,10")
     r.set_defaults(func=cmd_report)
+    add_recommend_parser(sub, DEFAULT_EXPERIMENT)
     rg = sub.add_parser("register", help="register the report's picks in the MLflow Model "
                         "Registry (one alias per scenario)")
     rg.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
