@@ -94,19 +94,3 @@ def test_zoo_models_fits_80_columns_and_hides_test_models(tmp_path):
     assert "test-sized tiny_* models not shown (--all shows them)" in out
     floor = next(line for line in lines if line.strip().startswith("all_o "))
     assert floor.split()[-1] == "classical"  # not "torch"
-
-
-def test_model_parameter_counts_are_cached_per_code_version(zoo_home, monkeypatch):
-    from zoo import cli_models
-
-    first = cli_models.cached_reference_params(["lstm_small", "tfidf_logreg"])
-    assert first["lstm_small"] > 100_000 and first["tfidf_logreg"] is None
-
-    def rebuilt(name):
-        raise AssertionError(f"{name} was built again")
-
-    monkeypatch.setattr(cli_models, "reference_params", rebuilt)
-    assert cli_models.cached_reference_params(["tfidf_logreg", "lstm_small"]) == first
-    monkeypatch.setattr(cli_models, "code_fingerprint", lambda: "another-version")
-    with pytest.raises(AssertionError, match="was built again"):
-        cli_models.cached_reference_params(["lstm_small"])

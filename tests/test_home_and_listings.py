@@ -1,23 +1,28 @@
 """ZOO_HOME's paths have one owner (zoo.home), and the listing commands stay instant: `zoo
-datasets` and a cached `zoo models` import no torch, MLflow, Prefect or scikit-learn, and
-end quietly when their reader leaves (`zoo models | head -1`)."""
+datasets` and `zoo models`, from a fresh ZOO_HOME (nothing cached), import no torch, MLflow,
+Prefect or scikit-learn, nor any model family, and end quietly when their reader leaves
+(`zoo models | head -1`)."""
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from zoo import cli_models, home
+from zoo import home
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "mlflow", "prefect", "sklearn")
-# Runs the CLI in a fresh interpreter, then names the heavy packages it imported.
+# Runs the CLI in a fresh interpreter, then names the heavy packages it imported (and the
+# model families: the listing reads zoo.model_index, not the registry).
 CHILD = ("import sys, zoo.cli\n"
          "code = zoo.cli.main(sys.argv[1:])\n"
-         "heavy = sorted({m.split('.')[0] for m in sys.modules} & set(" + repr(HEAVY) + "))\n"
+         "heavy = sorted({m.split('.')[0] for m in sys.modules} & set(" + repr(HEAVY) + ")\n"
+         "               | {m for m in sys.modules if m.startswith(('zoo.models', "
+         "'zoo.families'))})\n"
          "print('HEAVY', ','.join(heavy), file=sys.stderr)\n"
          "sys.exit(code)\n")
 
@@ -32,7 +37,7 @@ def test_every_path_lives_under_zoo_home(zoo_home, monkeypatch):
         home.checkpoint_dir("minilm"): "data/pretrained/minilm", home.models_dir(): "models",
         home.pretraining_dir(): "pretrained", home.user_cards_dir(): "datasets",
         home.user_card_file("mine"): "datasets/mine.json", home.report_dir(): "report",
-        home.default_prefect_home(): "prefect", home.cli_cache_file("x.json"): "cache/x.json"}
+        home.default_prefect_home(): "prefect"}
     assert {path: path.relative_to(zoo_home).as_posix() for path in expected} == expected
     assert home.default_tracking_uri() == f"sqlite:///{zoo_home / 'mlflow.db'}"
 
@@ -87,49 +92,27 @@ def _heavy(stderr: str) -> list[str]:
     return [name for name in line.removeprefix("HEAVY").strip().split(",") if name]
 
 
-@pytest.mark.parametrize("args", [("datasets",), ("datasets", "mr")])
-def test_zoo_datasets_imports_nothing_heavy(zoo_home, args):
+# A listing took 15-27 s from a fresh clone when it imported torch and every family to fill
+# a cache; the goal is under 1 s on an idle machine. The bound here is loose (a shared 2-core
+# machine, interpreter start included) but still fails on any torch import.
+LISTING_SECONDS = 5.0
+
+
+@pytest.mark.parametrize("args", [("models",), ("models", "--all", "bilstm*"), ("datasets",),
+                                  ("datasets", "mr")])
+def test_a_listing_from_a_fresh_home_imports_nothing_heavy(zoo_home, args):
+    started = time.perf_counter()
     result = _zoo(*args)
+    seconds = time.perf_counter() - started
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "mr" in result.stdout and _heavy(result.stderr) == []
-
-
-@pytest.fixture
-def warm_listing(zoo_home, monkeypatch):
-    """The model listing's cache as the first `zoo models` of this code leaves it (the
-    parameter counts faked: building every model takes seconds)."""
-    monkeypatch.setattr(cli_models, "reference_params", lambda name: 1234567)
-    names = list(cli_models.cached_entries())
-    cli_models.cached_reference_params(names)
-    return names
-
-
-def test_a_cached_zoo_models_imports_nothing_heavy(warm_listing):
-    result = _zoo("models", "--all")
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "1,234,567" in result.stdout and "all_o" in result.stdout
     assert _heavy(result.stderr) == []
-
-
-def test_the_cached_listing_matches_the_catalog(warm_listing):
-    from zoo.models import get_entry, list_models
-
-    entries = cli_models.cached_entries()
-    assert sorted(entries) == list_models()
-    for pattern, task in (("*", None), ("bilstm*,tfidf*", None), ("*small*", "ner"),
-                          ("*", "translation"), ("nothing*", None)):
-        assert cli_models.matching(entries, pattern, task) == list_models(pattern, task=task)
-    assert entries["all_o"]["kind"] == get_entry("all_o").kind == "classical"
-
-
-def test_a_code_change_rebuilds_the_listing(warm_listing, monkeypatch):
-    monkeypatch.setattr(cli_models, "code_fingerprint", lambda: "another-version")
-    monkeypatch.setattr(cli_models, "reference_params", lambda name: 7)
-    assert set(cli_models.cached_reference_params(warm_listing[:2]).values()) == {7}
+    assert ("bilstm_small" if args[0] == "models" else "mr") in result.stdout
+    assert seconds < LISTING_SECONDS, f"zoo {' '.join(args)} took {seconds:.1f} s"
+    assert not zoo_home.exists()  # a listing writes nothing under ZOO_HOME
 
 
 @pytest.mark.parametrize("command", ["models --all", "datasets"])
-def test_a_reader_that_leaves_gets_no_traceback(warm_listing, command):
+def test_a_reader_that_leaves_gets_no_traceback(zoo_home, command):
     """`zoo models | head -1` as a shell runs it, and a reader gone before the first write
     (the write then always fails): quiet, with a shell tool's status for SIGPIPE."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}

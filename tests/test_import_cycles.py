@@ -20,8 +20,6 @@ PACKAGES = ("zoo", "flows", "reports", "publish")
 ACYCLIC = ("reports", "publish", "flows")
 
 KNOWN_CYCLES = {
-    frozenset({"zoo.configs", "zoo.encoders.bilm_pretraining", "zoo.families.elmo",
-               "zoo.models"}),
     frozenset({"zoo.cells", "zoo.encoders.scalar_mix", "zoo.tracking", "zoo.tracking.cells",
                "zoo.tracking.runs", "zoo.tracking.stats", "zoo.tracking.store",
                "zoo.tracking.ui"}),

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from zoo import model_catalog
+from zoo import model_catalog, model_index
 from zoo.bench import plan_cells
 from zoo.configs import PROFILES, get_profile
 from zoo.model_catalog import Twins, register_model
+from zoo.model_index import ModelFacts
 from zoo.models import entries, get_entry, list_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,8 +94,13 @@ def test_profile_matrix_is_pinned(profile):
 
 
 def _with_entry(monkeypatch, name: str, **meta) -> None:
+    """A new model as its family file and its index row add it (the profiles read the index;
+    tests/test_model_index.py keeps the two equal)."""
     monkeypatch.setattr(model_catalog, "_REGISTRY", dict(model_catalog._REGISTRY))
     register_model(name, family="lstm", tasks=("sentiment", "ner"), **meta)(lambda info: None)
+    row = ModelFacts(name, "lstm", ("sentiment", "ner"), size=meta["size"])
+    monkeypatch.setattr(model_index, "MODELS", tuple(sorted(
+        (*model_index.MODELS, row), key=lambda f: f.name)))
 
 
 def test_a_new_small_model_joins_quick_and_standard_without_editing_configs(monkeypatch):
@@ -154,8 +160,9 @@ def test_neural_models_must_state_their_size():
 
 
 def test_catalog_imports_no_family_and_models_listing_stays_light(zoo_home):
-    """zoo.model_catalog is pure data (no family, no torch); the `zoo models` listing path imports
-    every family but no scikit-learn, sacreBLEU or seqeval (they load to fit or score)."""
+    """zoo.model_catalog is pure data (no family, no torch); importing every family (zoo.models)
+    loads no scikit-learn, sacreBLEU or seqeval (they load to fit or score). The listing itself
+    reads zoo.model_index and imports no family (tests/test_home_and_listings.py)."""
     code = (
         "import sys\n"
         "import zoo.model_catalog\n"

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from zoo import model_index
 from zoo.errors import ConfigError
 
 
@@ -166,10 +167,10 @@ def config_hash(*parts: object) -> str:
 @dataclass(frozen=True)
 class ModelSelection:
     """Which registered models a profile runs, chosen by their catalog metadata (size, kind,
-    runtime, float twin: zoo.model_catalog.ModelEntry), never by a hand list: a model registered in
-    its family file joins every profile its metadata fits. Test-sized (`tiny`) models and the
-    trivial floors are never selected here (zoo.bench.plan_cells adds each task's floor to
-    every run); a model runs only on the tasks it supports."""
+    runtime, float twin: zoo.model_index.ModelFacts), never by a hand list: a model registered
+    in its family file (and indexed) joins every profile its metadata fits. Test-sized (`tiny`)
+    models and the trivial floors are never selected here (the planner adds each task's floor
+    to every run); a model runs only on the tasks it supports."""
 
     sizes: tuple[str, ...] = ()  # the PyTorch models of these sizes
     largest: bool = False  # and the largest size of each family
@@ -183,7 +184,8 @@ class ModelSelection:
     exclude: tuple[str, ...] = ()  # globs over names left out (each profile says why)
 
     def names(self, entries) -> tuple[str, ...]:
-        """The selected names among `entries` (zoo.model_catalog.ModelEntry), sorted."""
+        """The selected names among `entries` (zoo.model_index.ModelFacts, or the registry's
+        zoo.model_catalog.ModelEntry: the same fields), sorted."""
         def matches(name: str | None, globs: tuple[str, ...]) -> bool:
             return name is not None and any(fnmatch.fnmatchcase(name, g) for g in globs)
 
@@ -228,11 +230,9 @@ class Profile:
 
     @property
     def models(self) -> tuple[str, ...]:
-        """The registered names `selection` picks (zoo.bench.plan_cells keeps, per dataset,
-        those that support its task)."""
-        from zoo.models import entries  # registers every family; zoo.models imports this
-
-        return self.selection.names(entries())
+        """The registered names `selection` picks (the planner keeps, per dataset, those that
+        support its task), read from the model index: no family file is imported."""
+        return self.selection.names(model_index.MODELS)
 
     def sizes_for(self, dataset: str) -> tuple[float | int, ...]:
         return tuple(self.dataset_sizes.get(dataset, self.train_sizes))

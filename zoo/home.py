@@ -12,7 +12,6 @@ listing commands and the CLI's set-up can call it without loading torch, MLflow 
         datasets/<name>.json the user's registered dataset cards
         report/              the decision guide (index.html, report.md)
         prefect/             PREFECT_HOME, unless the user set one
-        cache/               small caches of the CLI (the model listing)
 
 Each is a function, read at call time: tests and `zoo` subprocesses move ZOO_HOME through the
 environment.
@@ -97,8 +96,3 @@ def report_dir() -> Path:
 def default_prefect_home() -> Path:
     """Prefect's home when the user set no PREFECT_HOME (the CLI sets it before Prefect loads)."""
     return zoo_home() / "prefect"
-
-
-def cli_cache_file(name: str) -> Path:
-    """A small cache file of the CLI (e.g. the model listing)."""
-    return zoo_home() / "cache" / name
