@@ -59,8 +59,12 @@ def _table() -> int:
 
     cache = home.prepared_dir()
     table = Table(title="Dataset catalog", show_lines=False)
+    # Only the licence and the sizes wrap, and the licence keeps 12 columns: with every other
+    # column unwrappable, rich squeezed it to nothing at 80 columns (an empty column).
     for col in ("dataset", "task", "default", "train / dev / test", "licence", "cached"):
-        table.add_column(col, no_wrap=col != "licence")
+        table.add_column(col, no_wrap=col not in ("licence", "train / dev / test"),
+                         min_width=12 if col == "licence" else None,
+                         overflow="fold" if col == "licence" else "ellipsis")
     for card in list_datasets():
         cached = any(cache.glob(f"{card.name}-*.json")) if cache.is_dir() else False
         default = "yours" if card.user else "yes" if card.default else "no"
