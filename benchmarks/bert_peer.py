@@ -56,7 +56,7 @@ from zoo.encoders.wordpieces import WordPieces, tokenizer_from_file
 from zoo.measure import cpu_model, git_sha
 from zoo.pretrained import MINILM_L6, fetch_checkpoint
 
-# all-MiniLM-L6-v2 (MiniLM-L6-H384-uncased); zoo.families.pretrained.minilm_l6 uses the same.
+# all-MiniLM-L6-v2 (MiniLM-L6-H384-uncased); zoo.families.pretrained_transformer.minilm_l6 uses the same.
 MINILM = {"vocab_size": 30522, "hidden": 384, "layers": 6, "heads": 12, "ffn": 1536,
           "max_positions": 512}
 LEFTOVER_OK = ("pooler.", "embeddings.position_ids")  # in the checkpoint, unused by both arms

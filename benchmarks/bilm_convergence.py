@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from zoo import bench, home
 from zoo.configs import TrainConfig, apply_overrides, get_profile
-from zoo.encoders.bilm_pretraining import UntilConverged, load_or_pretrain, run_pretraining
+from zoo.encoders.bilm_training import UntilConverged, load_or_pretrain, run_pretraining
 from zoo.families.elmo import BASE, SMALL, TINY
 from zoo.measure import cpu_model, git_sha
 from zoo.pretraining import PRETRAIN_SEED, PretrainContext

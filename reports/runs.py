@@ -133,7 +133,7 @@ class Cell:
         return self.tags.get(schema.STAGE, "")
 
 
-# Metrics only a run with its own pretrained biLM logs (zoo/encoders/bilm_pretraining.py).
+# Metrics only a run with its own pretrained biLM logs (zoo/encoders/bilm_training.py).
 BILM_KEYS = (schema.PRETRAIN_PERPLEXITY, schema.PRETRAIN_CONVERGED)
 
 

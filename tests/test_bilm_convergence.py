@@ -12,8 +12,8 @@ import torch
 
 from tests.toy_data import info_for
 from zoo.configs import PROFILES, TrainConfig, apply_overrides
-from zoo.encoders import bilm_pretraining
-from zoo.encoders.bilm_pretraining import (
+from zoo.encoders import bilm_training
+from zoo.encoders.bilm_training import (
     UntilConverged,
     cache_paths,
     load_or_pretrain,
@@ -117,7 +117,7 @@ def test_the_cache_keeps_converged_and_budgeted_apart_and_reuses_converged(
     def no_training(*args, **kwargs):
         raise AssertionError("a converged biLM in the cache must be reused")
 
-    monkeypatch.setattr(bilm_pretraining, "run_pretraining", no_training)
+    monkeypatch.setattr(bilm_training, "run_pretraining", no_training)
     # Other safety caps (a later profile's) still reuse the converged biLM.
     other_caps = dataclasses.replace(RULE, max_steps=10_000, max_seconds=999.0)
     _, hit, curves = load_or_pretrain(CFG, ctx, until=other_caps)

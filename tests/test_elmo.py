@@ -14,8 +14,8 @@ from tests.toy_data import BY_TASK, info_for
 from zoo.batching import Collator, collator_for
 from zoo.configs import TrainConfig
 from zoo.data.types import Example
-from zoo.encoders import bilm_pretraining
-from zoo.encoders.bilm_pretraining import cache_paths, load_or_pretrain, run_pretraining
+from zoo.encoders import bilm_training
+from zoo.encoders.bilm_training import cache_paths, load_or_pretrain, run_pretraining
 from zoo.encoders.chars import BOW, EOW, char_ids
 from zoo.encoders.elmo import BiLM, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
@@ -94,7 +94,7 @@ def test_second_call_hits_the_cache(pretrained, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("a cache hit must not pretrain again")
 
-    monkeypatch.setattr(bilm_pretraining, "run_pretraining", no_training)
+    monkeypatch.setattr(bilm_training, "run_pretraining", no_training)
     weights, sidecar = cache_paths(cfg, ctx.cache_dir, ctx.data_fingerprint, ctx.seed)
     assert weights.exists() and weights.name.startswith(f"elmo-{cfg.name}-")
     assert "seed0" in weights.name and "f" * 16 in weights.name

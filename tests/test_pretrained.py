@@ -139,7 +139,7 @@ def test_a_saved_subword_model_carries_its_tokenizer(tmp_path, monkeypatch):
     save_model(tmp_path / "m", "tiny_bert", model, collator, info)
     assert (tmp_path / "m" / "tokenizer.json").is_file()
     # A tokenizer that cannot be rebuilt: loading must read the saved one.
-    monkeypatch.setattr("zoo.families.pretrained.tokenizer_for_vocab", None)
+    monkeypatch.setattr("zoo.families.pretrained_transformer.tokenizer_for_vocab", None)
     reloaded, again = load_predictor(tmp_path / "m")
     examples = BY_TASK["ner"]
     assert reloaded(examples) == make_predictor(model, collator)(examples)

@@ -108,8 +108,8 @@ def test_saved_twin_predicts_like_eager_with_its_own_tokenizer(name, task, tmp_p
         raise AssertionError("the ORT predictor must read the saved tokenizer.json")
 
     # Neither the builder's tokenizer nor a checkpoint may be used when loading.
-    monkeypatch.setattr("zoo.families.pretrained.tokenizer_for_vocab", no_tokenizer)
-    monkeypatch.setattr("zoo.families.pretrained.fetch_checkpoint", no_tokenizer)
+    monkeypatch.setattr("zoo.families.pretrained_transformer.tokenizer_for_vocab", no_tokenizer)
+    monkeypatch.setattr("zoo.families.pretrained_transformer.fetch_checkpoint", no_tokenizer)
     predictor, _ = load_predictor(tmp_path)
     assert isinstance(predictor, rt.OrtPredictor)
     got = predictor(examples)

@@ -52,7 +52,7 @@ class TrainConfig:
     # pretrain_max_seconds are then only safety caps, each reported when hit.
     pretrain_until_converged: bool = False
     # Held-out evaluations (every 500 steps) without a 1 % relative improvement before the
-    # biLM stops; 0 = the model's own (zoo.encoders.bilm_pretraining.UntilConverged).
+    # biLM stops; 0 = the model's own (zoo.encoders.bilm_training.UntilConverged).
     pretrain_patience: int = 0
     vocab_min_freq: int = 1
     # Probability that a token seen once in the training subset is fed as <unk> while

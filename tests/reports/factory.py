@@ -187,7 +187,7 @@ ENCODER_TAGS = {
 FAMILIES = {"bilstm_small": "bilstm", "minilm_frozen": "pretrained_transformer",
             "minilm_l6": "pretrained_transformer", "elmo_frozen_small": "elmo",
             "elmo_finetune_small": "elmo"}
-# The biLM record every ELMo cell logs (zoo/encoders/bilm_pretraining.py); quick profile:
+# The biLM record every ELMo cell logs (zoo/encoders/bilm_training.py); quick profile:
 # stopped by its step budget.
 BILM = {"pretrain/perplexity": 310.0, "pretrain/perplexity_start": 19917.0,
         "pretrain/sentences": 144569.0, "pretrain/corpus_tokens": 2_134_567.0,

@@ -1,6 +1,6 @@
 """The ELMo biLM as a language model: its output vocabulary, the output layer (sampled
 softmax while training, as in ELMo), the corpus as ids, the summed forward and backward NLL
-of a batch and the full-softmax perplexity. zoo/encoders/bilm_pretraining.py trains with
+of a batch and the full-softmax perplexity. zoo/encoders/bilm_training.py trains with
 them.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ fine-tuned with the task.
 
 No pretrained ELMo weights can be downloaded here, so `pretrain(ctx)` trains the biLM on
 every training sentence of the dataset (unlabeled use; never dev or test) before supervised
-training (zoo/encoders/bilm_pretraining.py). The result is cached per (biLM config, stopping
+training (zoo/encoders/bilm_training.py). The result is cached per (biLM config, stopping
 rule, pretraining procedure version, data fingerprint, seed; a biLM that converged is keyed
 without its safety caps, one stopped by a budget or cap with them: `cache_paths`), so every
 training size and both the frozen and fine-tuned variants share one pretrained biLM.
@@ -19,7 +19,7 @@ import dataclasses
 from zoo import recipes
 from zoo.device import module_device
 from zoo.encoder_head import SequenceClassifier, SequenceTagger, classifier_or_tagger
-from zoo.encoders.bilm_pretraining import UntilConverged, load_or_pretrain
+from zoo.encoders.bilm_training import UntilConverged, load_or_pretrain
 from zoo.encoders.elmo import BiLMConfig, ElmoEncoder
 from zoo.model_catalog import DataInfo, Twins, register_model
 

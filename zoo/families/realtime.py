@@ -13,7 +13,7 @@ The fine-tuned pretrained transformer (MiniLM-L6) is here too: a subword model, 
 """
 from __future__ import annotations
 
-from zoo.families import cnn, pretrained, recurrent
+from zoo.families import cnn, pretrained_transformer, recurrent
 from zoo.model_catalog import get_entry, register_model
 
 BASES = (
@@ -23,8 +23,8 @@ BASES = (
     ("tiny_bilstm_crf", recurrent.tiny_bilstm_crf),
     ("bilstm_crf_small", recurrent.bilstm_crf_small),
     ("cnn_small", cnn.cnn_small),
-    ("tiny_bert", pretrained.tiny_bert),
-    ("minilm_l6", pretrained.minilm_l6),
+    ("tiny_bert", pretrained_transformer.tiny_bert),
+    ("minilm_l6", pretrained_transformer.minilm_l6),
 )
 
 RUNTIMES = {"ort": ("onnx", "ONNX Runtime float"), "ort_q8": ("onnx_q8", "ONNX Runtime int8")}

@@ -15,7 +15,7 @@ from zoo.families import (
     attention,  # noqa: F401
     cnn,  # noqa: F401
     elmo,  # noqa: F401
-    pretrained,  # noqa: F401
+    pretrained_transformer,  # noqa: F401
     realtime,  # noqa: F401
     recurrent,  # noqa: F401
     seq2seq,  # noqa: F401
