@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from reports import fmt
 from reports.build import Report, when
 from reports.curves import curve_at
-from reports.recommend import glance_label
+from reports.recommend import example_input, glance_label
 from reports.registrations import Registration
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
@@ -63,7 +63,7 @@ def markdown_environment() -> Environment:
     env.filters.update(code=code, block=block, md=lambda v: MdSafe(escape_md(v)))
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, TIE_RULES=TIE_RULES,
                        when_text=when, curve_at=curve_at, markers=markers,
-                       glance_label=glance_label)
+                       glance_label=glance_label, example_input=example_input)
     return env
 
 

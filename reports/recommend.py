@@ -14,6 +14,15 @@ from reports.usable import is_usable, not_usable_text
 
 BUDGETS_MS = (1.0, 5.0, 20.0)
 WITHIN_POINTS = 1.0
+# What the report's "Use a recommended model" snippet feeds a registered model of each task
+# (plain text: no quotes, so it fits the curl line's JSON inside single quotes).
+EXAMPLE_INPUT = {"sentiment": "a gripping, funny film",
+                 "ner": "Ada Lovelace met Charles Babbage in London",
+                 "translation": "the cat is sleeping on the sofa"}
+
+
+def example_input(task: str) -> str:
+    return EXAMPLE_INPUT.get(task, EXAMPLE_INPUT["sentiment"])
 
 
 def budget_alias(budget: float) -> str:

@@ -17,7 +17,7 @@ from reports import charts, error_analysis, fmt
 from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
 from reports.markdown import render_markdown
-from reports.recommend import BUDGETS_MS, glance_label
+from reports.recommend import BUDGETS_MS, example_input, glance_label
 from reports.registrations import Registration, registry_state
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
@@ -39,7 +39,7 @@ def html_environment() -> Environment:
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, color=charts.color,
                        when_text=when,
                        TIE_RULES=TIE_RULES, curve_at=curve_at, markers=markers,
-                       glance_label=glance_label)
+                       glance_label=glance_label, example_input=example_input)
     return env
 
 

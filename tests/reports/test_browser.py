@@ -108,6 +108,39 @@ def _check_page(browser, report: Path, shot: Path, width: int) -> None:
     cut = page.evaluate("""() => [...document.querySelectorAll('figure.chart')]
         .filter(f => f.scrollWidth > f.clientWidth).length""")
     assert cut == 0, f"{cut} charts are wider than a {width}px screen"
+    if width <= 400:
+        _check_glance_on_a_phone(page)
     page.screenshot(path=str(shot), full_page=False)
     page.screenshot(path=str(shot.with_name(shot.stem + "-full.png")), full_page=True)
+    page.locator("#glance").screenshot(path=str(shot.with_name(shot.stem + "-glance.png")))
     context.close()
+
+
+# The text boxes (one per line of text) of every cell of the "At a glance" table, and each
+# cell's text. On a 390 px phone the table broke model names mid-word and drew one cell's
+# score over the next ("span F1 43.7" across two columns).
+GLANCE_BOXES = """() => [...document.querySelectorAll('table.glance th, table.glance td')]
+    .map(cell => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        const boxes = [...range.getClientRects()].filter(b => b.width > 0 && b.height > 0)
+            .map(b => [b.left, b.top, b.right, b.bottom]);
+        const names = [...cell.querySelectorAll('code')].map(c => [c.innerText,
+            [...c.getClientRects()].length]);
+        return {text: cell.innerText, boxes, names};
+    })"""
+
+
+def _overlap(a, b, slack: float = 0.5) -> bool:
+    return (a[0] < b[2] - slack and b[0] < a[2] - slack and a[1] < b[3] - slack
+            and b[1] < a[3] - slack)
+
+
+def _check_glance_on_a_phone(page) -> None:
+    cells = page.evaluate(GLANCE_BOXES)
+    assert len(cells) > 6
+    drawn_over = [(x["text"], y["text"]) for i, x in enumerate(cells) for y in cells[i + 1:]
+                  if any(_overlap(a, b) for a in x["boxes"] for b in y["boxes"])]
+    assert not drawn_over, f"cells drawn over each other at 390 px: {drawn_over[:3]}"
+    broken = [name for c in cells for name, lines in c["names"] if lines > 1]
+    assert not broken, f"model names broken across lines at 390 px: {broken[:3]}"
