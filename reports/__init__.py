@@ -5,11 +5,12 @@ Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
     runs.py          run dicts -> typed cells; identities, sections (task, dataset, environment)
     significance.py  paired bootstrap over per-example statistics; CI-overlap fallback
     ranking.py       leaderboards (mean ± sd over seeds), rank tie groups, Pareto front
-    curves.py        learning curves and their crossovers
+    curves.py        learning curves (95% CI bands) and the crossovers that hold
     recommend.py     scenario recommendations and the decision tree
     advice.py        quantization trade-offs; textbook advice checked against measurements
     pretrained_advice.py  frozen vs fine-tuned encoders; pretrained encoders for small data
     layer_mix.py     learned layer weights of frozen encoders across tasks (NER vs sentiment)
+    claims/          the textbook claims as data (CLAIMS.md): declarations, tests, the table
     regressions.py   regression watch against the previous run of each cell
     build.py         assembles all of the above into a `Report`
     charts.py        inline SVG charts;  fmt.py  number formatting

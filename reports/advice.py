@@ -113,11 +113,37 @@ def quantization(rows: Sequence[Row], compare: Compare) -> list[QuantRow]:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """One measured effect a verdict rests on: `diff` (the claim's side − the other, in
+    `unit`) with the 95% CI of the difference from the same test (None: the test gives
+    none, e.g. the CI-overlap fallback)."""
+
+    label: str  # what was compared, e.g. "bilstm_small − lstm_small at 2,546"
+    diff: float | None
+    ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    unit: str = "points"
+
+    @staticmethod
+    def of(label: str, result: Comparison) -> Effect:
+        return Effect(label, result.diff, result.ci, result.p_value)
+
+    @property
+    def text(self) -> str:
+        """'bilstm_small − lstm_small at 2,546: +2.5 (95% CI −0.4 to +5.1)'."""
+        digits = 1 if self.unit == "points" else 2
+        ci = (f" (95% CI {fmt.signed(self.ci[0], digits)} to {fmt.signed(self.ci[1], digits)})"
+              if self.ci else " (no CI of the difference)")
+        return f"{self.label}: {fmt.signed(self.diff, digits)}{ci}"
+
+
+@dataclass(frozen=True)
 class Advice:
     claim: str
     verdict: str  # agrees | disagrees | inconclusive
     evidence: str
     reason: str = ""  # why inconclusive ("" otherwise)
+    effects: tuple[Effect, ...] = ()  # the effect sizes the verdict rests on
 
     @property
     def label(self) -> str:
@@ -161,18 +187,21 @@ def effect(result: Comparison) -> str:
     return text
 
 
-def versus(compare: Compare, better: Row, worse: Row, metric: str) -> tuple[int | None, str]:
+def versus(compare: Compare, better: Row, worse: Row, metric: str,
+           ) -> tuple[int | None, str, Effect]:
     """+1: `better` is significantly ahead; 0: no significant difference; -1: behind;
-    None: the difference could not be tested. The text carries the effect size and its CI."""
+    None: the difference could not be tested. The text carries the effect size and its CI,
+    the `Effect` the same numbers."""
     result = compare(better, worse)
     gap = better.q(metric) - worse.q(metric)
     text = (f"{better.model} {marked(better, metric)} vs {worse.model} "
             f"{marked(worse, metric)} at {fmt.count(better.n_train)} examples")
+    found = Effect.of(f"{better.model} − {worse.model} at {fmt.count(better.n_train)}", result)
     if result.significant is None:
-        return None, text + " (untested)"
+        return None, text + " (untested)", found
     if not result.significant:
-        return 0, text + f" (no significant difference: {effect(result)})"
-    return (1 if gap > 0 else -1), text + f" ({effect(result)})"
+        return 0, text + f" (no significant difference: {effect(result)})", found
+    return (1 if gap > 0 else -1), text + f" ({effect(result)})", found
 
 
 def _verdict(scores: Sequence[int | None]) -> tuple[str, str]:
@@ -194,21 +223,15 @@ def pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
         return None
     blocked = needs([r for pair in pairs for r in pair])
     results = [versus(compare, a, b, metric) for a, b in pairs]
-    evidence = "; ".join(t for _, t in results) + "."
+    evidence = "; ".join(t for _, t, _ in results) + "."
+    effects = tuple(e for _, _, e in results)
     if blocked:
-        return _inconclusive(claim, blocked, evidence)
-    verdict, reason = _verdict([s for s, _ in results])
-    return Advice(claim, verdict, evidence, reason)
+        return Advice(claim, "inconclusive", evidence, blocked, effects)
+    verdict, reason = _verdict([s for s, _, _ in results])
+    return Advice(claim, verdict, evidence, reason, effects)
 
 
-# The textbook claims that compare a model with its one-property twin (zoo.model_catalog.Twins,
-# read from the run tags): (claim, twin kind, tasks it applies to; None = every task).
-TWIN_CLAIMS = (("Bidirectional encoders beat unidirectional ones.", "unidirectional", None),
-               ("A CRF output layer improves NER.", "no_crf", ("ner",)),
-               ("Bigger models are better.", "small", None))
-
-
-def _twin_pairs(rows: Sequence[Row], metric: str, twin: str) -> list[tuple[Row, Row]]:
+def twin_pairs(rows: Sequence[Row], metric: str, twin: str) -> list[tuple[Row, Row]]:
     """(row, its `twin`) for torch models whose twin of that kind is measured in `rows`."""
     by_model = {r.model: r for r in rows if r.q(metric) is not None}
     out = []
@@ -217,10 +240,6 @@ def _twin_pairs(rows: Sequence[Row], metric: str, twin: str) -> list[tuple[Row, 
         if row.model in by_model and other in by_model and row.runtime == "torch":
             out.append((row, by_model[other]))
     return out
-
-
-def _floor(row: Row) -> bool:
-    return bool(row.usability and row.usability.floor)
 
 
 def best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: Compare,
@@ -235,8 +254,8 @@ def best_pair(claim: str, ours: Sequence[Row], theirs: Sequence[Row], compare: C
 ELMO_CLAIM = "Contextual embeddings (ELMo) are the choice for small data."
 
 
-def _elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
-                metric: str) -> Advice | None:
+def elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+               metric: str) -> Advice | None:
     """"ELMo for small data": does a contextual-embedding model lead the models trained from
     scratch with the least data? Only a converged biLM is evidence; an ELMo row whose biLM
     stopped on a budget leaves the claim inconclusive, its numbers shown as context."""
@@ -248,13 +267,20 @@ def _elmo_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
     if converged:
         return best_pair(ELMO_CLAIM, converged, others, compare, metric)
     a, b = (max(side, key=lambda r: r.q(metric)) for side in (elmo, others))
-    return _inconclusive(ELMO_CLAIM, "biLM not converged",
-                         versus(compare, a, b, metric)[1] + ".")
+    _, text, found = versus(compare, a, b, metric)
+    return Advice(ELMO_CLAIM, "inconclusive", text + ".", "biLM not converged", (found,))
 
 
-def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
-                    recs: Sequence[Recommendation]) -> Advice | None:
-    """"Quantized LSTM for real time": does an int8 variant win the tightest budget?"""
+def _budget(alias: str) -> float:
+    """The p90 budget (ms) of a 'best-under-0p5ms' alias (reports.recommend.budget_alias)."""
+    return float(alias[len("best-under-"):-len("ms")].replace("p", "."))
+
+
+def realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
+                   recs: Sequence[Recommendation]) -> Advice | None:
+    """"Quantized LSTM for real time": does an int8 variant win the tightest budget? A pick
+    statistically tied (the leaderboard's tie groups) with a model of the other kind that
+    also fits the budget settles nothing."""
     by_model = {r.model: r for r in full}
     # The claim is about LSTMs: int8 twins of models trained from scratch (`full` holds no
     # pretrained rows here), not of a pretrained transformer.
@@ -270,15 +296,21 @@ def _realtime_claim(full: Sequence[Row], quant: Sequence[QuantRow],
     if tight.model is None:
         return _inconclusive(claim, f"no usable model for {tight.scenario}",
                              f"{tight.evidence} Int8 against float: {gains}.")
+    text = f"{tight.scenario}: {tight.model}. Int8 against float: {gains}."
     if blocked and tight.model not in names:
-        return _inconclusive(claim, blocked, f"{tight.scenario}: {tight.model}. "
-                             f"Int8 against float: {gains}.")
-    verdict = "agrees" if tight.model in names else "disagrees"
-    return Advice(claim, verdict, f"{tight.scenario}: {tight.model}. Int8 against float: {gains}.")
+        return _inconclusive(claim, blocked, text)
+    budget = _budget(tight.alias)
+    rivals = [m for m in tight.alternatives if m in by_model
+              and (by_model[m].latency_p90 or budget + 1) <= budget
+              and (m in names) != (tight.model in names)]
+    if rivals:
+        return _inconclusive(claim, f"{tight.model} is tied with {', '.join(rivals)} under "
+                             "the budget (no significant difference)", text)
+    return Advice(claim, "agrees" if tight.model in names else "disagrees", text)
 
 
-def _linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
-                  metric: str) -> Advice | None:
+def linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+                 metric: str) -> Advice | None:
     linear = [r for r in small if r.family == "tfidf" and r.q(metric) is not None]
     neural = [r for r in small if r.family != "tfidf" and r.runtime == "torch"
               and not is_classical(r.family, model=r.model) and r.q(metric) is not None]
@@ -288,30 +320,60 @@ def _linear_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
     return None
 
 
-def _transformer_claim(full: Sequence[Row], small: Sequence[Row],
-                       crossings: Sequence[Crossover]) -> Advice | None:
-    transformer = [r for r in full if "transformer" in r.family.lower()]
-    recurrent = [r for r in full if r.family.lower() in ("lstm", "bilstm", "gru")]
-    if not (transformer and recurrent and len({r.n_train for r in (*small, *full)}) > 1):
+TRANSFORMER_CLAIM = "Transformers need more data than LSTMs."
+
+
+def _best(rows: Sequence[Row], metric: str) -> Row | None:
+    scored = [r for r in rows if r.q(metric) is not None]
+    return max(scored, key=lambda r: r.q(metric)) if scored else None
+
+
+def transformer_claim(by_size: Mapping[int, Sequence[Row]], crossings: Sequence[Crossover],
+                      compare: Compare, metric: str) -> Advice | None:
+    """agrees: a crossover that holds (each side significantly ahead at its end) where a
+    recurrent model leads with less data and a Transformer with more; disagrees: one the
+    other way, or a Transformer significantly ahead of the best recurrent model already at
+    the smallest size; otherwise inconclusive, with the gaps at both ends and their CIs."""
+    def side(rows: Sequence[Row], recurrent: bool) -> list[Row]:
+        return [r for r in rows if ("transformer" in r.family.lower()) != recurrent
+                and (not recurrent or r.family.lower() in ("lstm", "bilstm", "gru"))
+                and r.runtime == "torch"]  # a runtime twin is its float model, run otherwise
+
+    sizes = sorted(by_size)
+    ends = [(_best(side(by_size[n], False), metric), _best(side(by_size[n], True), metric))
+            for n in (sizes[0], sizes[-1])] if len(sizes) > 1 else []
+    if not ends or None in (x for pair in ends for x in pair):
         return None
-    claim = "Transformers need more data than LSTMs."
-    ok_t = {r.model for r in transformer if is_usable(r)}
-    ok_r = {r.model for r in recurrent if is_usable(r)}
-    hungry = [c for c in crossings if c.large_data_winner in ok_t
-              and c.small_data_winner in ok_r and not c.within_noise]
-    text = ("; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
-                      f"{c.large_data_winner}" for c in hungry)
-            or "no crossover where a recurrent model leads with less data")
-    blocked = needs([*transformer, *recurrent])
-    if hungry:
-        return Advice(claim, "agrees", text + ".")
+    full = by_size[sizes[-1]]
+    ok_t = {r.model for r in side(full, False) if is_usable(r)}
+    ok_r = {r.model for r in side(full, True) if is_usable(r)}
+    held = [c for c in crossings if c.holds]
+    hungry = [c for c in held if c.large_data_winner in ok_t and c.small_data_winner in ok_r]
+    against = [c for c in held if c.large_data_winner in ok_r and c.small_data_winner in ok_t]
+    results = [versus(compare, t, r, metric) for t, r in ends]
+    effects = tuple(e for _, _, e in results)
+    gaps = "; ".join(t for _, t, _ in results)
+    named = "; ".join(f"below ~{fmt.count(c.at)} examples {c.small_data_winner} beats "
+                      f"{c.large_data_winner}" for c in (*hungry, *against))
+    span = f"between {fmt.count(sizes[0])} and {fmt.count(sizes[-1])}"
+    if hungry or against:
+        verdict = ("agrees" if not against else "disagrees" if not hungry else "inconclusive")
+        reason = "crossovers both ways" if hungry and against else ""
+        return Advice(TRANSFORMER_CLAIM, verdict, f"{named} (each significantly ahead at its "
+                      f"end). Best of each side: {gaps}.", reason, effects)
+    blocked = needs([r for pair in ends for r in pair])
     if blocked:
-        return _inconclusive(claim, f"no crossover among usable models ({blocked})", text + ".")
-    return Advice(claim, "disagrees", text + ".")
+        return Advice(TRANSFORMER_CLAIM, "inconclusive", f"{gaps}.",
+                      f"no crossover among usable models ({blocked})", effects)
+    if results[0][0] == 1:
+        return Advice(TRANSFORMER_CLAIM, "disagrees", f"A Transformer leads already at the "
+                      f"smallest size: {gaps}.", "", effects)
+    return Advice(TRANSFORMER_CLAIM, "inconclusive", f"{gaps}.",
+                  f"no detectable crossover {span}", effects)
 
 
-def _pretrained_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
-                      metric: str) -> Advice | None:
+def pretrained_claim(full: Sequence[Row], small: Sequence[Row], compare: Compare,
+                     metric: str) -> Advice | None:
     """Does a model pretrained on outside text beat everything trained on the benchmark
     alone, at the smallest and at the largest size measured?"""
     def split(rows):
@@ -327,24 +389,3 @@ def _pretrained_claim(full: Sequence[Row], small: Sequence[Row], compare: Compar
             pairs[ours[0].n_train] = (max(ours, key=lambda r: r.q(metric)),
                                       max(theirs, key=lambda r: r.q(metric)))
     return pairs_claim(claim, list(pairs.values()), compare, metric) if pairs else None
-
-
-def textbook(task: str, metric: str, full: Sequence[Row], small: Sequence[Row],
-             compare: Compare, quant: Sequence[QuantRow], recs: Sequence[Recommendation],
-             crossings: Sequence[Crossover]) -> list[Advice]:
-    """Each claim ends as agrees / disagrees / inconclusive (with the reason). A claim is
-    inconclusive whenever a model it needs is not usable (unconverged, time-capped, at the
-    floor). The floor models are never evidence for or against a claim."""
-    full = [r for r in full if not _floor(r)]
-    small = [r for r in small if not _floor(r)]
-    pretrained = _pretrained_claim(full, small, compare, metric)
-    # The textbook claims below speak of models that learn from the benchmark's data only.
-    full = [r for r in full if not r.pretrained]
-    small = [r for r in small if not r.pretrained]
-    out = [pretrained, _elmo_claim(full, small, compare, metric),
-           _realtime_claim(full, quant, recs)]
-    out += [pairs_claim(claim, _twin_pairs(full, metric, twin), compare, metric)
-            for claim, twin, tasks in TWIN_CLAIMS if tasks is None or task in tasks]
-    out += [_linear_claim(full, small, compare, metric),
-            _transformer_claim(full, small, crossings)]
-    return [a for a in out if a is not None]

@@ -15,12 +15,12 @@ from reports import (
     advice,
     curves,
     layer_mix,
-    pretrained_advice,
     ranking,
     recommend,
     regressions,
     usable,
 )
+from reports.claims import CLAIMS, ClaimRow, ReportEvidence, SectionEvidence, evaluate
 from reports.leaderboard import Comparator, floor_row, rank_rows, tie_basis_text, usable_pareto
 from reports.runs import (
     QUALITY,
@@ -75,14 +75,17 @@ class Section:
     not_at_full: list[str]  # models measured only at smaller sizes
     tie_basis: str
     learning: dict[str, list[curves.CurvePoint]]
-    crossovers: list[curves.Crossover]
+    crossovers: list[curves.Crossover]  # that hold (significant at both ends), most relevant
     n_crossovers: int
     recs: list[recommend.Recommendation]
     branches: list[recommend.Branch]
     quant: list[advice.QuantRow]
-    advice: list[advice.Advice]
+    evidence: SectionEvidence  # what the textbook claims read (reports.claims)
     primary_env: bool  # the dataset's newest environment: its picks get registered
     warnings: list[str] = field(default_factory=list)
+    # Mean-order flips that fail the significance test, most relevant first, and their count.
+    unconfirmed: list[curves.Crossover] = field(default_factory=list)
+    n_unconfirmed: int = 0
     analysis: object | None = None  # reports.error_analysis.Analysis (set by reports.render)
 
     @property
@@ -134,9 +137,9 @@ class Report:
     stop_counts: dict[str, int] = field(default_factory=dict)  # current cells by stop state
     pretraining: list[Pretraining] = field(default_factory=list)
     mlflow_ui: str = ""  # where the run links point ("" when no UI address is known)
-    # Across tasks: the learned layer mix of each frozen encoder and its verdicts (claim 8).
+    # Across tasks: the learned layer mix of each frozen encoder (claim 8's evidence).
     layer_mixes: list[layer_mix.MixModel] = field(default_factory=list)
-    cross_advice: list[advice.Advice] = field(default_factory=list)
+    claims: list[ClaimRow] = field(default_factory=list)  # the textbook-advice table
 
 
 # Context only, never a rank: a perplexity depends on the corpus and the vocabulary.
@@ -241,13 +244,14 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     by_size = {n: rank_rows(ranking.aggregate(cells, task, n), comparator) for n in sizes}
     full = usable_pareto(by_size[sizes[-1]], metric) if sizes else []
     small = by_size[sizes[0]] if sizes else []
-    learning = curves.learning_curves(cells, metric)
-    found = curves.crossovers(learning)
+    learning = curves.learning_curves(by_size, metric)
+    found = curves.crossovers(by_size, comparator, metric)
+    held, unconfirmed = [c for c in found if c.holds], [c for c in found if not c.holds]
     recs = recommend.recommendations(full, small, metric, budgets, where=dataset)
     quant = advice.quantization_by_size(
         {n: rows if n != sizes[-1] else full for n, rows in by_size.items()}, comparator)
-    checks = (advice.textbook(task, metric, full, small, comparator, quant, recs, found)
-              + pretrained_advice.claims(by_size, comparator, metric))
+    evidence = SectionEvidence(task, dataset, metric, by_size, full, comparator, quant, recs,
+                               found, comparator.cells)
     at_full = {r.model for r in full}
     warnings = []
     profiles = sorted({c.profile for c in cells})
@@ -265,11 +269,13 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
         not_at_full=sorted({c.model for c in cells} - at_full),
         tie_basis=tie_basis_text(comparator.bases),
         learning=learning,
-        crossovers=curves.relevant_crossovers(found, curves.leaders(learning)),
-        n_crossovers=len(found), recs=recs,
+        crossovers=curves.relevant_crossovers(held, curves.leaders(learning)),
+        n_crossovers=len(held), recs=recs,
         branches=recommend.decision_branches(by_size, metric, budgets), quant=quant,
-        advice=checks,
-        primary_env=primary_env, warnings=warnings)
+        evidence=evidence,
+        primary_env=primary_env, warnings=warnings,
+        unconfirmed=curves.relevant_crossovers(unconfirmed, curves.leaders(learning)),
+        n_unconfirmed=len(unconfirmed))
 
 
 def _dataset_infos(current: Sequence[Cell], cards: Mapping[str, tuple[str, str]],
@@ -344,7 +350,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         run_urls={c.run_id: u for c in cells if (u := run_url(c.run_id))},
         cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current),
         pretraining=pretraining(current), mlflow_ui=mlflow_ui, layer_mixes=mixes,
-        cross_advice=layer_mix.layer_claims(mixes))
+        claims=evaluate(CLAIMS, ReportEvidence([s.evidence for s in built if s.primary_env],
+                                               mixes)))
 
 
 def is_smoke(current: Sequence[Cell], parent_tags: Mapping[str, str],

@@ -217,19 +217,35 @@ def _short(name: str, limit: int = 24) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+def _band(pts: Sequence[CurvePoint]) -> list[CurvePoint]:
+    return [p for p in pts if p.ci_low is not None and p.ci_high is not None]
+
+
+def _learning_point(model: str, p: CurvePoint, c: str, x: Axis, y: Axis) -> str:
+    tip = (f"{model}: {fmt.points(p.mean)}" + (f" ± {fmt.points(p.sd)}" if p.sd else "")
+           + (f", 95% CI {fmt.points(p.ci_low)}–{fmt.points(p.ci_high)}"
+              if p.ci_low is not None and p.ci_high is not None else "")
+           + f" at {fmt.count(p.n_train)} examples ({p.seeds} seed(s))")
+    return (f'<circle cx="{_num(x(p.n_train))}" cy="{_num(y(p.mean))}" r="3.5" fill="{c}">'
+            f'<title>{escape(tip)}</title></circle>')
+
+
 def learning_chart(learning: dict[str, list[CurvePoint]], metric: str, ident: str,
                    ) -> Markup | None:
-    """Mean quality against training-set size (log), ± sd over seeds, one line per model;
-    model i of `learning` (sorted by name) gets `color(i)` / `dash(i)`."""
+    """Mean quality against training-set size (log), one line per model with its 95% CI
+    band (the CI of the seed mean at each size); model i of `learning` (sorted by name)
+    gets `color(i)` / `dash(i)`."""
     order = list(learning)
     sizes = sorted({p.n_train for pts in learning.values() for p in pts if p.n_train > 0})
     if len(sizes) < 2:
         return None
-    lows = [p.mean - (p.sd or 0) for pts in learning.values() for p in pts]
-    highs = [p.mean + (p.sd or 0) for pts in learning.values() for p in pts]
+    points = [p for pts in learning.values() for p in pts]
+    lows = [min(p.mean, p.ci_low if p.ci_low is not None else p.mean) for p in points]
+    highs = [max(p.mean, p.ci_high if p.ci_high is not None else p.mean) for p in points]
     x = Axis(sizes[0], sizes[-1], (LEFT, W - RIGHT), log=True)
     y = Axis(min(lows), max(highs), (H - BOTTOM, TOP), log=False)
-    desc = f"Learning curves of {len(learning)} models at {len(sizes)} training-set sizes."
+    desc = (f"Learning curves of {len(learning)} models at {len(sizes)} training-set sizes, "
+            "each with its 95% confidence band.")
     out = _frame(f"{LABEL.get(metric, metric)} against training-set size", desc, ident, x, y,
                  "labelled training examples (log scale)", _y_label(metric))
     ends = []
@@ -244,19 +260,18 @@ def learning_chart(learning: dict[str, list[CurvePoint]], metric: str, ident: st
             continue
         i = order.index(model)
         c, d = color(i), dash(i)
+        out.append(f'<g class="curve"><title>{escape(model)}</title>')
+        band = _band(pts)
+        if len(band) > 1:  # upper edge left to right, lower edge back
+            edge = ([(x(p.n_train), y(p.ci_high)) for p in band]
+                    + [(x(p.n_train), y(p.ci_low)) for p in reversed(band)])
+            out.append('<polygon class="ci-band" points="'
+                       + " ".join(f"{_num(a)},{_num(b)}" for a, b in edge)
+                       + f'" fill="{c}" fill-opacity="0.10" stroke="none"/>')
         coords = " ".join(f"{_num(x(p.n_train))},{_num(y(p.mean))}" for p in pts)
-        out.append(f'<g class="curve"><title>{escape(model)}</title>'
-                   f'<polyline points="{coords}" fill="none" stroke="{c}" stroke-width="2"'
+        out.append(f'<polyline points="{coords}" fill="none" stroke="{c}" stroke-width="2"'
                    + (f' stroke-dasharray="{d}"' if d else "") + "/>")
-        for p in pts:
-            px, py = _num(x(p.n_train)), _num(y(p.mean))
-            if p.sd:
-                out.append(f'<line x1="{px}" x2="{px}" y1="{_num(y(p.mean - p.sd))}" '
-                           f'y2="{_num(y(p.mean + p.sd))}" stroke="{c}" stroke-width="1.2"/>')
-            tip = (f"{model}: {fmt.points(p.mean)}" + (f" ± {fmt.points(p.sd)}" if p.sd else "")
-                   + f" at {fmt.count(p.n_train)} examples ({p.seeds} seed(s))")
-            out.append(f'<circle cx="{px}" cy="{py}" r="3.5" fill="{c}"><title>{escape(tip)}'
-                       '</title></circle>')
+        out += [_learning_point(model, p, c, x, y) for p in pts]
         last = pts[-1]
         out.append(f'<line x1="{_num(x(last.n_train) + 5)}" y1="{_num(y(last.mean))}" '
                    f'x2="{W - RIGHT + 4}" y2="{_num(labels[i])}" stroke="{c}" '

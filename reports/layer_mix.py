@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reports import fmt
-from reports.advice import Advice
+from reports.advice import Advice, Effect
 from reports.ranking import Row
 from reports.runs import Cell
 from reports.significance import SAMPLES, SEED
@@ -160,14 +160,16 @@ def layer_claim(model: MixModel) -> Advice | None:
     text += (f"; NER − sentiment {fmt.signed(diff, 2)} (95% CI {fmt.signed(lo, 2)} to "
              f"{fmt.signed(hi, 2)}; about {fmt.signed(diff * depth, 1)} of {depth} layers), by a "
              f"{TEST_TEXT}.")
+    found = (Effect(f"{model.model}: NER − sentiment mean layer", diff, (lo, hi),
+                    unit="0–1 layer scale"),)
     if not model.bilm_converged:
-        return Advice(LAYER_CLAIM, "inconclusive", text, "biLM not converged")
+        return Advice(LAYER_CLAIM, "inconclusive", text, "biLM not converged", found)
     if hi < 0:
-        return Advice(LAYER_CLAIM, "agrees", text)
+        return Advice(LAYER_CLAIM, "agrees", text, "", found)
     if lo > 0:
-        return Advice(LAYER_CLAIM, "disagrees", text)
+        return Advice(LAYER_CLAIM, "disagrees", text, "", found)
     return Advice(LAYER_CLAIM, "inconclusive", text, "no detectable difference (the 95% CI "
-                  "spans 0)")
+                  "spans 0)", found)
 
 
 def _mean(values: Sequence[float]) -> str:

@@ -5,7 +5,7 @@
   from the run tags) at every measured size.
 - CLAIMS.md claims 3/4, a pretrained contextual encoder for small data: at the smallest size
   the frozen pretrained encoder against the best model trained from scratch (the ELMo half is
-  `reports.advice._elmo_claim`, under the same rules).
+  `reports.advice.elmo_claim`, under the same rules).
 
 Every comparison is the leaderboard's own (`compare`: paired bootstrap over test examples,
 else CI overlap) and is stated with its effect size and the 95% CI of the difference. A
@@ -89,15 +89,16 @@ def freeze_or_finetune(by_size: Mapping[int, Sequence[Row]], compare: Compare,
         results = [(n, *versus(compare, frozen, tuned, metric)) for n, frozen, tuned in steps]
         evidence = (f"{model} (frozen) against its fine-tuned twin {steps[0][2].model}, at "
                     "each size (frozen − fine-tuned): "
-                    + "; ".join(text for _, _, text in results) + ".")
+                    + "; ".join(text for _, _, text, _ in results) + ".")
+        effects = tuple(e for _, _, _, e in results)
         ends = [r for _, a, b in (steps[0], steps[-1]) for r in (a, b)]
         if any(bilm_unconverged(r) for r in ends):
             verdict, reason = "inconclusive", NOT_CONVERGED
         elif blocked := needs(ends):
             verdict, reason = "inconclusive", blocked
         else:
-            verdict, reason = freeze_reason([(n, s) for n, s, _ in results])
-        out.append(Advice(FREEZE_CLAIM, verdict, evidence, reason))
+            verdict, reason = freeze_reason([(n, s) for n, s, _, _ in results])
+        out.append(Advice(FREEZE_CLAIM, verdict, evidence, reason, effects))
     return out
 
 
@@ -114,12 +115,3 @@ def frozen_small_data(by_size: Mapping[int, Sequence[Row]], compare: Compare,
     if not (frozen and scratch):
         return None
     return best_pair(FROZEN_SMALL_CLAIM, frozen, scratch, compare, metric)
-
-
-def claims(by_size: Mapping[int, Sequence[Row]], compare: Compare, metric: str,
-           ) -> list[Advice]:
-    """The pretrained-encoder verdicts of one section (floor rows are never evidence)."""
-    rows = {n: [r for r in rows if not _is_floor(r)] for n, rows in by_size.items()}
-    found = [frozen_small_data(rows, compare, metric), *freeze_or_finetune(rows, compare,
-                                                                            metric)]
-    return [a for a in found if a is not None]

@@ -15,6 +15,7 @@ from reports.ranking import Row, Stat, aggregate
 from reports.runs import to_cells
 from reports.significance import Comparison
 from reports.usable import RunStop, assess, markers
+from tests.reports.claim_helpers import textbook
 from tests.reports.factory import BILM, make_run
 
 FREEZE = pretrained_advice.FREEZE_CLAIM
@@ -146,8 +147,7 @@ def test_frozen_pretrained_encoder_against_the_best_model_trained_from_scratch()
 
 def _elmo_claim(elmo_ok: bool) -> advice.Advice:
     rows = _small_data(80, 70, elmo=78, elmo_ok=elmo_ok)
-    found = {a.claim: a for a in advice.textbook("sentiment", "accuracy", rows[1000],
-                                                 rows[100], paired, [], [], [])}
+    found = textbook("sentiment", "accuracy", rows[1000], rows[100], paired, [], [])
     return found[advice.ELMO_CLAIM]
 
 
@@ -164,8 +164,7 @@ def test_the_elmo_claim_only_rests_on_a_converged_bilm():
 def test_a_claim_that_needs_an_unconverged_elmo_is_inconclusive():
     rows = [enc("elmo_big", 90.0, family="elmo", bilm=False, twins={"small": "elmo_small"}),
             enc("elmo_small", 80.0, family="elmo", bilm=False)]
-    found = {a.claim: a for a in advice.textbook("sentiment", "accuracy", rows, rows, paired,
-                                                 [], [], [])}
+    found = textbook("sentiment", "accuracy", rows, rows, paired, [], [])
     assert found["Bigger models are better."].label == (
         "inconclusive: elmo_big biLM not converged; elmo_small biLM not converged")
 

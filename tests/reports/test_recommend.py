@@ -1,15 +1,16 @@
-"""Learning curves, crossovers, recommendations, the decision tree, quantization and
-textbook checks on hand-made tables."""
+"""Recommendations, the decision tree, quantization and textbook checks on hand-made
+tables (learning curves and crossovers: test_curves.py)."""
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
 
-from reports import advice, curves, recommend
+from reports import advice, recommend
 from reports.ranking import Row, Stat
 from reports.runs import to_cells
 from reports.significance import Comparison
+from tests.reports.claim_helpers import textbook
 from tests.reports.factory import make_run
 
 
@@ -36,38 +37,6 @@ def by_gap(gap: float):
         diff = a.q("accuracy") - b.q("accuracy")
         return Comparison(abs(diff) > gap, diff, basis="test")
     return compare
-
-
-# ---- learning curves and crossovers ----
-
-def test_learning_curves_and_an_interpolated_crossover():
-    runs = []
-    for n, a, b in ((100, 0.70, 0.60), (10_000, 0.80, 0.90)):
-        for seed in (1, 2):
-            runs.append(make_run("linear", n=n, size=str(n), seed=seed, quality=a))
-            runs.append(make_run("neural", n=n, size=str(n), seed=seed, quality=b))
-    lc = curves.learning_curves(to_cells(runs), "accuracy")
-    assert [p.n_train for p in lc["linear"]] == [100, 10_000]
-    assert lc["neural"][0].mean == pytest.approx(60.0) and lc["neural"][0].sd == 0
-    (cross,) = curves.crossovers(lc)
-    assert (cross.small_data_winner, cross.large_data_winner) == ("linear", "neural")
-    assert cross.at == 1000  # equal gaps on both sides: the log-midpoint of 100 and 10,000
-    assert cross.between == (100, 10_000) and not cross.within_noise
-    assert curves.leaders(lc) == ["linear", "neural"]
-
-
-def test_no_crossover_when_the_order_holds_and_noise_is_flagged():
-    pts = {"a": [curves.CurvePoint(10, 50, None, 1), curves.CurvePoint(100, 60, None, 1)],
-           "b": [curves.CurvePoint(10, 40, None, 1), curves.CurvePoint(100, 55, None, 1)]}
-    assert curves.crossovers(pts) == []
-    noisy = {"a": [curves.CurvePoint(10, 50, 3, 3), curves.CurvePoint(100, 60, 3, 3)],
-             "b": [curves.CurvePoint(10, 49, 3, 3), curves.CurvePoint(100, 61, 3, 3)]}
-    (cross,) = curves.crossovers(noisy)
-    assert cross.within_noise
-    single = {m: [curves.CurvePoint(p.n_train, p.mean, None, 1) for p in pts]
-              for m, pts in noisy.items()}
-    assert curves.crossovers(single)[0].within_noise is None  # one seed: unknown spread
-    assert curves.round_significant(1234) == 1200 and curves.round_significant(0.0) == 0
 
 
 # ---- recommendations ----
@@ -154,8 +123,7 @@ def test_textbook_claims_checked_against_measurements():
     compare = by_gap(1.0)
     quant = advice.quantization(full, compare)
     recs = recommend.recommendations(full, small, "accuracy")
-    found = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full, small, compare,
-                                                 quant, recs, [])}
+    found = textbook("sentiment", "accuracy", full, small, compare, quant, recs)
     assert found[advice.ELMO_CLAIM].verdict == "disagrees"
     assert "−2.0 points" in found[advice.ELMO_CLAIM].evidence  # the effect size, stated
     realtime = found["A quantized (int8) LSTM is the choice for real-time use."]
@@ -170,13 +138,11 @@ def test_textbook_pairs_come_from_the_twin_metadata_never_the_names():
     compare = by_gap(1.0)
     bidi = "Bidirectional encoders beat unidirectional ones."
     named = [row("bifoo_x", 88.0, 3.0, twins={}), row("foo_x", 80.0, 2.0, twins={})]
-    assert bidi not in {a.claim for a in advice.textbook("sentiment", "accuracy", named, [],
-                                                           compare, [], [], [])}
+    assert bidi not in textbook("sentiment", "accuracy", named, [], compare, [], [])
     twins = [row("enc_a", 88.0, 3.0, twins={"unidirectional": "enc_b"}),
              row("enc_b", 80.0, 2.0, twins={}),
              row("big_a", 70.0, 3.0, twins={"small": "enc_a"})]
-    found = {a.claim: a for a in advice.textbook("ner", "accuracy", twins, [], compare, [], [],
-                                                 [])}
+    found = textbook("ner", "accuracy", twins, [], compare, [], [])
     assert found[bidi].verdict == "agrees" and "enc_a" in found[bidi].evidence
     assert found["Bigger models are better."].verdict == "disagrees"
     assert "A CRF output layer improves NER." not in found  # no CRF twin measured
@@ -198,8 +164,7 @@ def test_a_pretrained_model_has_its_own_claim_and_stays_out_of_the_others():
                                                          family="tfidf")]
     small = [minilm_small, row("tfidf_logreg", 72.0, 0.05, n=100, family="tfidf"),
              row("bilstm_small", 60.0, 3.0, n=100)]
-    found = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full, small,
-                                                 by_gap(1.0), [], [], [])}
+    found = textbook("sentiment", "accuracy", full, small, by_gap(1.0), [], [])
     claim = found["A transformer pretrained on outside text beats every model trained on the "
                   "benchmark alone."]
     assert claim.verdict == "agrees" and "bilstm_small" in claim.evidence
@@ -209,6 +174,5 @@ def test_a_pretrained_model_has_its_own_claim_and_stays_out_of_the_others():
     assert found[linear].verdict == "agrees" and "minilm" not in found[linear].evidence
     assert "pretrained" in markers(minilm) and "pretrained" not in markers(full[1])
     # Close enough to the best scratch model: no significant difference, inconclusive.
-    close = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full[:2], [],
-                                                 by_gap(5.0), [], [], [])}
+    close = textbook("sentiment", "accuracy", full[:2], [], by_gap(5.0), [], [])
     assert close[claim.claim].verdict == "inconclusive"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from reports import advice, recommend, usable
+from reports import recommend, usable
 from reports.build import build_report
 from reports.render import render_html
 from reports.significance import Comparison
 from reports.summary import summarize
+from tests.reports.claim_helpers import textbook
 from tests.reports.factory import floor_run, make_run
 from tests.reports.test_recommend import by_gap, row
 
@@ -179,8 +180,7 @@ BIDI = "Bidirectional encoders beat unidirectional ones."
 def _claims(full, small=None):
     small = small or full
     recs = recommend.recommendations(full, small, "accuracy")
-    return {a.claim: a for a in advice.textbook("sentiment", "accuracy", full, small,
-                                                by_gap(1.0), [], recs, [])}
+    return textbook("sentiment", "accuracy", full, small, by_gap(1.0), [], recs)
 
 
 def test_verdict_agrees_or_disagrees_when_its_models_are_usable():
@@ -208,8 +208,7 @@ def test_transformer_claim_needs_usable_models_for_its_crossover():
             _ok(row("lstm_small", 85.0, 2.0, family="lstm", n=1000))]
     small = [replace(r, n_train=100) for r in full]
     recs = recommend.recommendations(full, small, "accuracy")
-    got = {a.claim: a for a in advice.textbook("sentiment", "accuracy", full, small,
-                                               by_gap(1.0), [], recs, [])}
+    got = textbook("sentiment", "accuracy", full, small, by_gap(1.0), [], recs)
     claim = got["Transformers need more data than LSTMs."]
     assert claim.label.startswith("inconclusive: no crossover among usable models")
     assert "transformer_small time-capped" in claim.reason
