@@ -21,8 +21,8 @@ ACYCLIC = ("reports", "publish", "flows")
 
 KNOWN_CYCLES = {
     frozenset({"zoo.cells", "zoo.encoders.scalar_mix", "zoo.tracking", "zoo.tracking.cells",
-               "zoo.tracking.runs", "zoo.tracking.stats", "zoo.tracking.store",
-               "zoo.tracking.ui"}),
+               "zoo.tracking.records", "zoo.tracking.runs", "zoo.tracking.stats",
+               "zoo.tracking.store", "zoo.tracking.ui"}),
     frozenset({"zoo.bench", "zoo.workers"}),
 }
 
