@@ -68,3 +68,25 @@ def test_pool_is_a_function_of_the_test_set_alone():
 def test_a_prediction_count_mismatch_is_refused():
     with pytest.raises(ValueError, match="1 predictions for 2 examples"):
         example_records("ner", TRAIN, TEST, [["O"] * 7])
+
+
+@pytest.mark.parametrize("model", ["all_o", "feature_crf", "tiny_bilstm_crf_ort_q8"])
+def test_every_kind_of_model_logs_records_that_rescore_to_its_logged_f1(model, tmp_path):
+    """A floor, a classical model and an ONNX int8 twin go through the cell's one evaluate
+    path: their records carry the spans that give exactly the logged span F1."""
+    from zoo import metrics
+    from zoo.cells import CellSpec, train_cell
+    from zoo.data import PreparedDataset, get_card
+
+    train, test = tuple(TRAIN * 4), tuple(TEST * 3)
+    data = PreparedDataset(get_card("wnut16"), {"train": train, "dev": test, "test": test},
+                           labels=("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"),
+                           fingerprint="toy-ner")
+    cell = train_cell(CellSpec("ner", "wnut16", model, 1.0, 1, overrides=(("epochs", 2),)),
+                      data, tmp_path)
+    rec = cell.test_records
+    assert rec["n"] == len(test) and len(rec["gold"]) == len(rec["pred"]) == len(test)
+    stats = metrics.span_stats([{tuple(s[:3]) for s in x} for x in rec["gold"]],
+                               [{tuple(s[:3]) for s in x} for x in rec["pred"]])
+    assert metrics.score("f1", stats) == pytest.approx(cell.test["f1"])
+    assert [s[3] for s in rec["gold"][0]] == [1, 1, 0]  # Paris, New York Times seen; Bob not
