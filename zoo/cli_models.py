@@ -6,15 +6,14 @@ torch and no family file, from a fresh clone as after any edit.
 """
 from __future__ import annotations
 
+from rich import box
+from rich.table import Table
+
 from zoo import model_index
+from zoo.cli_console import ListingConsole
 
 
 def cmd_models(args) -> int:
-    from rich import box
-    from rich.table import Table
-
-    from zoo.cli_console import ListingConsole
-
     console = ListingConsole()
     wide = console.width >= 120  # at 80 columns descriptions and families squeezed the rest
     table = Table(title="Registered models (params on a 10k-word vocabulary)",
