@@ -5,8 +5,10 @@ Each variant is a small function with literal sizes (timm style), registered her
 CRF, runtime, float twin, tasks, textbook twins). This module imports no family: the front
 door is `zoo.models`, whose import registers every family and re-exports the lookups below.
 Called before that import (a script that imports one family file), they see only what has
-been registered so far. (Not to be confused with the registration step (`zoo register`),
-which registers trained models in MLflow's model registry.)
+been registered so far. What a listing or a profile reads is repeated, as literal data that
+imports no torch, in zoo.model_index (tests/test_model_index.py keeps the two equal). (Not
+to be confused with the registration step (`zoo register`), which registers trained models in
+MLflow's model registry.)
 """
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 from torch.nn import functional as F
 
@@ -153,8 +154,6 @@ def _map_key(key: str) -> str | None:
 
 def load_bert_state(encoder: BertEncoder, safetensors_path: Path) -> None:
     """Load a Hugging Face BertModel checkpoint (safetensors: no pickle is ever read)."""
-    from safetensors.torch import load_file
-
     raw = load_file(str(safetensors_path))
     state = {}
     for key, tensor in raw.items():

@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
+from tokenizers import Tokenizer, normalizers, pre_tokenizers
+from tokenizers.models import WordPiece
 
 CLS, SEP, UNK = "[CLS]", "[SEP]", "[UNK]"
 
@@ -85,8 +87,6 @@ class WordPieces:
 
 
 def tokenizer_from_file(path: Path):
-    from tokenizers import Tokenizer
-
     return Tokenizer.from_file(str(path))
 
 
@@ -104,9 +104,7 @@ def wordpiece_vocab(words: Sequence[str]) -> dict[str, int]:
 
 def tokenizer_for_vocab(vocab: dict[str, int]):
     """BERT's uncased normalizer and pre-tokenizer over a WordPiece vocabulary."""
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-
-    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token=UNK))
+    tokenizer = Tokenizer(WordPiece(vocab, unk_token=UNK))
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     return tokenizer
