@@ -101,10 +101,11 @@ def answer(rows_by_size: Mapping[int, Sequence[Row]], metric: str, budget: Budge
         return Answer(budget, n, None, None, best, None, None,
                       _why_none(rows, metric, budget, where))
     runner_up = best_usable([r for r in fits if r.model != pick.model], metric)
-    text = f"{describe(pick, metric)} at {fmt.count(n)} training examples."
+    sized = budget.max_size_mb is not None  # then each model's size is part of the answer
+    text = f"{describe(pick, metric, size=sized)} at {fmt.count(n)} training examples."
     if runner_up is not None:
         same = runner_up.model in _group(rows, pick.model)
-        text += (f" Runner-up: {describe(runner_up, metric)}"
+        text += (f" Runner-up: {describe(runner_up, metric, size=sized)}"
                  + (", sharing the pick's rank (no detectable difference)." if same else "."))
     if best.model == pick.model:
         return Answer(budget, n, pick, runner_up, best, 0.0, None,
