@@ -83,3 +83,15 @@ def test_zoo_recommend_prints_json_and_refuses_unknown_datasets(rich, capsys):
     assert main(["recommend", "--dataset", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "'nope'" in err and "mr" in err
+
+
+def test_zoo_report_budgets_set_the_latency_columns(rich, tmp_path, capsys):
+    assert main(["report", "--budgets", "10,1,3", "--out", str(tmp_path)]) == 0
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    header = next(line for line in md.splitlines() if line.startswith("| Task · dataset"))
+    assert "p90 ≤ 1 ms | p90 ≤ 3 ms | p90 ≤ 10 ms" in header and "5 ms" not in header
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        main(["report", "--budgets", "1,-3"])
+    assert stop.value.code == 2
+    assert "argument --budgets: '-3' is not a number above 0" in capsys.readouterr().err
