@@ -7,6 +7,10 @@ Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
     ranking.py       leaderboards (mean ± sd over seeds), rank tie groups, Pareto front
     curves.py        learning curves (95% CI bands) and the crossovers that hold
     recommend.py     scenario recommendations and the decision tree
+    budget.py        `zoo recommend`: the same rules for any latency, data and size budget
+    buckets.py       scores per bucket of test examples (seen/unseen entities, lengths, class)
+    disagreements.py test examples where the two best models disagree
+    error_analysis.py  both for each section's leaders, from the runs' per-example records
     advice.py        quantization trade-offs; textbook advice checked against measurements
     pretrained_advice.py  frozen vs fine-tuned encoders; pretrained encoders for small data
     layer_mix.py     learned layer weights of frozen encoders across tasks (NER vs sentiment)
