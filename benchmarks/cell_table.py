@@ -28,8 +28,8 @@ def cell_rows(client: MlflowClient, experiment: str) -> list[tuple]:
     rows = []
     for run in client.search_runs([exp.experiment_id], max_results=50_000):
         tags, metrics = run.data.tags, run.data.metrics
-        if "model" not in tags:
-            continue  # the sweep's parent run
+        if "model" not in tags or tags.get(tracking.KIND) == tracking.schema.KIND_AGGREGATE:
+            continue  # the sweep's parent run, a leaderboard row's seed aggregate
         primary = tags.get("primary_metric", "")
         rows.append((tags.get("dataset", "?"), tags["model"], tags.get("train_size", "?"),
                      tags.get("seed", "?"), metrics.get("train/seconds", 0.0),

@@ -7,4 +7,7 @@ or in the zoo library imports it. Its callers are the top of the stack: `zoo reg
 runs after the report.
 
     register.py   `register_experiment(experiment)`: log, register, point the aliases
+    aggregates.py `publish_aggregates(experiment)`: one MLflow run per leaderboard row (mean,
+                  sd, CI over seeds, usable, rank), for browsing; `zoo report` and the
+                  register-models task write them
 """

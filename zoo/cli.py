@@ -177,6 +177,10 @@ def cmd_report(args) -> int:
 
     path = render_report(experiment=args.experiment, out_dir=args.out, budgets=args.budgets)
     print(f"Report: {path}\nMarkdown: {path.with_name('report.md')}")
+    if args.aggregates:  # after the report, which reads cell runs only
+        from publish.aggregates import publish_aggregates_line  # the step above reports/
+
+        print(publish_aggregates_line(args.experiment))
     return 0
 
 
@@ -283,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="report folder (default .zoo/report)")
     r.add_argument("--budgets", type=budget_list, help="p90 latency budgets in ms of the "
                    "cards and the decision tree (default 1,5,20), e.g. --budgets 1,3,10")
+    r.add_argument("--no-aggregates", dest="aggregates", action="store_false",
+                   help="write no MLflow aggregate runs (one per leaderboard row)")
     r.set_defaults(func=cmd_report)
     add_recommend_parser(sub, DEFAULT_EXPERIMENT)
     rg = sub.add_parser("register", help="register the report's picks in the MLflow Model "

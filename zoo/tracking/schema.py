@@ -247,3 +247,21 @@ REPORT_MIX_METRICS = (MIX_LAYERS, MIX_GAMMA, MIX_MEAN_LAYER)  # plus mix_layer(k
 REPORT_FAILED_TAGS = (ERROR,)  # FAILED or KILLED runs
 REPORT_RUNNING_TAGS = (STAGE,)  # runs still RUNNING (trained, not yet measured)
 REPORT_PARENT_TAGS = (KIND, PROFILE, SMOKE, PLAN_DATASETS)  # plus plan_sizes / plan_seeds
+
+# ---- aggregate runs: one per leaderboard row, for browsing ---------------------------------
+# publish.aggregates builds them from the report's rows, zoo.tracking.aggregate_runs writes
+# them (nested under the benchmark run of the row's newest seed) and finds one again by its
+# AGGREGATE_KEY to rewrite it. Nothing reads them but the MLflow UI: every reader of cell runs
+# filters on KIND_CELL, and an aggregate carries no CELL_KEY. Quality means go under the cell
+# runs' own keys (test/primary, test/<metric>, their _ci_low/_ci_high) so the UI compares both.
+KIND_AGGREGATE = "aggregate"  # a value of KIND
+AGGREGATE_KEY = "zoo.aggregate_key"  # task|dataset|env_id|model|train examples
+AGGREGATE_REVISION = "zoo.aggregate_revision"  # 1, 2...: the step its metrics were logged at
+SD = "_sd"  # <metric>_sd: the standard deviation over seeds (none with one seed)
+AGGREGATE_SEEDS = "aggregate/seeds"  # seeds with a value of the primary metric
+AGGREGATE_RANK = "aggregate/rank"  # the leaderboard's rank (tie groups share it); usable rows
+AGGREGATE_USABLE = "aggregate/usable"  # 1: converged and above the floor (reports.usable)
+USABLE, USABLE_REASON = "zoo.usable", "zoo.usable_reason"  # "true" | "false"; why not
+TIED_WITH = "zoo.tied_with"  # the model heading this row's tie group (no detectable difference)
+SEED_LIST, SEED_RUNS = "zoo.seeds", "zoo.seed_runs"  # the seeds, their cell runs' ids
+DESCRIPTION = "mlflow.note.content"  # MLflow's own: the run page's description
