@@ -1,7 +1,7 @@
 """Peer benchmark: the zoo's BERT encoder vs Hugging Face transformers' BertModel, one run.
 
 Both arms hold the same checkpoint (all-MiniLM-L6-v2, fetched and verified by
-zoo.pretrained) and read the same piece ids (the zoo's WordPieces over the checkpoint's
+zoo.checkpoints) and read the same piece ids (the zoo's WordPieces over the checkpoint's
 tokenizer.json):
 - "zoo": zoo.encoders.bert.BertEncoder, loaded by load_bert_state;
 - "hf-sdpa" / "hf-eager": transformers.BertModel (no pooler) built from a config matching the
@@ -51,10 +51,10 @@ from torch.nn import functional as F
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from zoo.checkpoints import MINILM_L6, fetch_checkpoint
 from zoo.encoders.bert import BertConfig, BertEncoder, load_bert_state
 from zoo.encoders.wordpieces import WordPieces, tokenizer_from_file
 from zoo.measure import cpu_model, git_sha
-from zoo.pretrained import MINILM_L6, fetch_checkpoint
 
 # all-MiniLM-L6-v2 (MiniLM-L6-H384-uncased); zoo.families.pretrained_transformer.minilm_l6 uses the same.
 MINILM = {"vocab_size": 30522, "hidden": 384, "layers": 6, "heads": 12, "ffn": 1536,

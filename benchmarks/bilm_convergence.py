@@ -1,5 +1,5 @@
 """Pretrain an ELMo biLM until held-out perplexity stops improving, on a language's
-pretraining corpus (zoo.pretraining: the training text of every default dataset of the
+pretraining corpus (zoo.corpus: the training text of every default dataset of the
 language), and record how long convergence takes: the perplexity curve with the optimizer
 steps of each point, steps, epochs, seconds (training and held-out evaluation apart), the
 best perplexity and why it stopped, the corpus size, and the machine.
@@ -34,12 +34,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zoo import bench, home
+from zoo import home
 from zoo.configs import TrainConfig, apply_overrides, get_profile
+from zoo.corpus import PRETRAIN_SEED, PretrainContext
 from zoo.encoders.bilm_training import UntilConverged, load_or_pretrain, run_pretraining
 from zoo.families.elmo import BASE, SMALL, TINY
 from zoo.measure import cpu_model, git_sha
-from zoo.pretraining import PRETRAIN_SEED, PretrainContext
+from zoo.sweep.datastore import pretrain_corpus
 
 SIZES = {"tiny": TINY, "small": SMALL, "base": BASE}
 
@@ -83,7 +84,7 @@ def _machine() -> dict[str, object]:
 def main(argv: list[str] | None = None) -> dict[str, object]:
     args = _args(argv)
     torch.set_num_threads(args.threads)
-    corpus = bench.pretrain_corpus(args.language, args.mirror)
+    corpus = pretrain_corpus(args.language, args.mirror)
     cfg, until = SIZES[args.size], stopping_rule(args)
     print(f"{args.language} corpus: {', '.join(corpus.members)}, "
           f"{len(corpus.sentences):,} sentences; biLM {cfg.name}; {until}", flush=True)

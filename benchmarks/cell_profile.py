@@ -31,8 +31,8 @@ def main() -> None:
     import torch
 
     import zoo.cells as cells
-    from zoo.bench import load_data, pretrain_corpus
     from zoo.configs import parse_overrides
+    from zoo.sweep.datastore import load_data, pretrain_corpus
 
     torch.set_num_threads(args.threads)
     size = int(args.size) if args.size > 1 else args.size

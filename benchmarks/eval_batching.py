@@ -31,9 +31,9 @@ def main() -> None:
     parser.add_argument("--dataset", help="dataset name (default: read from the run's folder)")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    from zoo.bench import load_data
-    from zoo.predictors import load_predictor
     from zoo.models import get_entry
+    from zoo.predictors import load_predictor
+    from zoo.sweep.datastore import load_data
 
     for folder in args.model_dirs:
         meta = json.loads((folder / "meta.json").read_text())

@@ -25,18 +25,19 @@ from pathlib import Path
 
 
 def run_plain(cells, latency_calls: int) -> float:
-    from zoo import bench
     from zoo.cells import measure_cell, train_cell
+    from zoo.sweep.datastore import load_data, pretrain_corpus
+    from zoo.sweep.workers import default_parallelism, set_threads
 
-    bench.set_threads(bench.default_parallelism(1)[1])  # what the flow's task sets
+    set_threads(default_parallelism(1)[1])  # what the flow's task sets
     start = time.perf_counter()
     # A fresh parent too: pretrained biLMs are cached beside the models folder.
     work = Path(tempfile.mkdtemp(prefix="overhead-plain-")) / "models"
     trained = []
     # The flow's biLM too: pretrained on the language's corpus, not each dataset's own text.
-    corpus = functools.partial(bench.pretrain_corpus, mirror=None)
+    corpus = functools.partial(pretrain_corpus, mirror=None)
     for spec in cells:
-        data = bench.load_data(spec.dataset)
+        data = load_data(spec.dataset)
         trained.append((train_cell(spec, data, work, corpus=corpus), data))
     for cell, data in trained:
         measure_cell(Path(cell.model_dir), data, latency_calls=latency_calls)
@@ -75,16 +76,17 @@ def main() -> None:
     from prefect import flow
 
     from flows.benchmark import benchmark
-    from zoo import bench
+    from zoo.sweep.datastore import load_data
+    from zoo.sweep.matrix import parse_names, parse_sizes
+    from zoo.sweep.plan import plan_cells
 
-    matrix = {} if full_profile else {"models": args.models, "datasets": args.datasets,
-                                      "train_sizes": args.sizes,
+    matrix = {} if full_profile else {"models": parse_names(args.models),
+                                      "datasets": parse_names(args.datasets),
+                                      "train_sizes": parse_sizes(args.sizes),
                                       "overrides": {"epochs": args.epochs}}
-    cells = bench.plan_cells(args.profile, **{k: v for k, v in matrix.items()
-                                              if k != "train_sizes"},
-                             train_sizes=matrix.get("train_sizes"))
+    cells = plan_cells(args.profile, **matrix)
     for name in {c.dataset for c in cells}:
-        bench.load_data(name)  # warm the data cache for both arms
+        load_data(name)  # warm the data cache for both arms
 
     t0 = time.perf_counter()
     flow(name="warm-up")(lambda: None)()

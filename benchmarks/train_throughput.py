@@ -112,8 +112,8 @@ def main() -> None:
     from zoo.configs import parse_overrides
 
     args.overrides = tuple(sorted(parse_overrides(args.set).items()))
-    from zoo.bench import load_data
     from zoo.data import get_card, train_subset
+    from zoo.sweep.datastore import load_data
 
     print(f"load average before: {os.getloadavg()[0]:.2f}  torch {torch.__version__}  "
           f"size: {args.size}  overrides: {dict(args.overrides) or 'none'}")

@@ -9,18 +9,26 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.register import register_models
-from zoo import bench, store_lock, tracking, workers
-from zoo.bench import CellOutcome
+from reports.artifacts import publish_prefect_artifacts
+from reports.render import render_report
+from zoo import store_lock, tracking
 from zoo.cells import CellSpec, ResolvedCell
 from zoo.configs import get_profile
 from zoo.progress import reporter
+from zoo.sweep import cost, workers
+from zoo.sweep.datastore import load_data, resolve_cells
+from zoo.sweep.plan import plan_cells
+from zoo.sweep.pretrain import pending_pretraining, run_pretraining
+from zoo.sweep.run import CellOutcome, measure_tracked, train_tracked
 from zoo.tracking import schema
 
 
 @task(name="prepare-data", task_run_name="prepare {name}", retries=2, retry_delay_seconds=5)
-def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> str:
-    data = bench.load_data(name, mirror, refresh=refresh)
-    return data.fingerprint
+def prepare_data_task(name: str, mirror: str | None, refresh: bool) -> dict:
+    """One dataset prepared (a cache read when it is there); the prepare_data flow's task too."""
+    data = load_data(name, mirror, refresh=refresh)
+    return {"dataset": name, "fingerprint": data.fingerprint, "from_cache": data.from_cache,
+            **{split: len(rows) for split, rows in data.splits.items()}}
 
 
 @task(name="pretrain", task_run_name="pretrain")
@@ -29,18 +37,18 @@ def pretrain_task(cells: list[CellSpec], mirror: str | None) -> list[dict]:
     process of the cell pool, beside the cells that need none; without a pool (the Dask
     runner), here on every core before any cell trains."""
     if not workers.pool_open():
-        bench.set_threads(bench.default_parallelism(1)[1])
+        workers.set_threads(workers.default_parallelism(1)[1])
     reporter().status("pretrain")
-    return workers.run_pretraining(cells, mirror)
+    return run_pretraining(cells, mirror)
 
 
 @task(name="train-cell", tags=["train"], task_run_name="train {cell.label}",
       retries=1, retry_delay_seconds=5)  # model errors are FAILED runs; retries are for I/O
 def train_cell_task(cell: ResolvedCell, exp_id: str, parent_id: str, mirror: str | None,
                     refresh: bool, threads: int) -> CellOutcome:
-    bench.set_threads(threads)
+    workers.set_threads(threads)
     reporter().status(f"train {cell.label}")
-    outcome = bench.run_training_cell(
+    outcome = train_tracked(
         cell, exp_id, parent_id, mirror=mirror, refresh=refresh,
         on_epoch=lambda log: reporter().epoch(cell.label, log.epoch, cell.config.epochs,
                                               log.dev_score))
@@ -53,8 +61,8 @@ def train_cell_task(cell: ResolvedCell, exp_id: str, parent_id: str, mirror: str
 def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
                       latency_calls: int) -> CellOutcome:
     reporter().status(f"measure {outcome.spec.label}")
-    measured = bench.run_measure_cell(outcome, mirror=mirror, threads=threads,
-                                      latency_calls=latency_calls)
+    measured = measure_tracked(outcome, mirror=mirror, threads=threads,
+                               latency_calls=latency_calls)
     reporter().step_done(outcome.spec.label, measured.status, measured.error or "")
     _log_step(f"measured {outcome.spec.label}", measured.status, measured.error)
     return measured
@@ -69,9 +77,6 @@ def _log_step(what: str, status: str, detail: str | None) -> None:
 
 @task(name="render-report", task_run_name="report {experiment}")
 def report_task(experiment: str, out_dir: str | None) -> str:
-    from reports.artifacts import publish_prefect_artifacts
-    from reports.render import render_report
-
     path = render_report(experiment=experiment, out_dir=out_dir)
     try:  # the summary where the flow run is browsed; the report file exists either way
         publish_prefect_artifacts(path)
@@ -110,15 +115,21 @@ QUEUED_CELLS = 1
 
 
 @flow(name="benchmark", log_prints=True,
-      task_runner=ThreadPoolTaskRunner(max_workers=bench.default_parallelism()[0] + QUEUED_CELLS))
-def benchmark(profile: str = "quick", datasets: str | None = None, models: str | None = None,
-              train_sizes: str | None = None, seeds: str | None = None,
+      task_runner=ThreadPoolTaskRunner(max_workers=workers.default_parallelism()[0]
+                                       + QUEUED_CELLS))
+def benchmark(profile: str = "quick", datasets: list[str] | None = None,
+              models: list[str] | None = None, train_sizes: list[int | float] | None = None,
+              seeds: list[int] | None = None,
               overrides: dict | None = None, refresh: bool = False,
               experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
               data_mirror: str | None = None, latency_calls: int = 200,
               parallel: int | None = None, register_picks: bool = True) -> dict:
     """Train, evaluate and measure every cell of the matrix, log to MLflow, render the guide.
-    One sweep at a time per store: a second waits for the first (zoo.store_lock)."""
+    One sweep at a time per store: a second waits for the first (zoo.store_lock).
+
+    Typed parameters (Prefect checks them): dataset names, model glob patterns, training
+    sizes (an int is a count, a float a fraction in (0, 1]) and seeds; None or empty: the
+    profile's. `zoo bench` parses its options into these once (zoo.sweep.matrix)."""
     logger = get_run_logger()
     with store_lock.holding(f"benchmark flow, profile {profile}", wait=True, log=logger.warning):
         result = _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides,
@@ -131,10 +142,10 @@ def benchmark(profile: str = "quick", datasets: str | None = None, models: str |
 def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
            experiment, report_dir, data_mirror, latency_calls, parallel) -> dict:
     started = time.monotonic()
-    cells = bench.plan_cells(profile, datasets=datasets, models=models,
-                             train_sizes=train_sizes, seeds=seeds, overrides=overrides)
+    cells = plan_cells(profile, datasets=datasets, models=models, train_sizes=train_sizes,
+                       seeds=seeds, overrides=overrides)
     tracking.check_reachable()
-    parallel, threads = bench.default_parallelism(parallel)
+    parallel, threads = workers.default_parallelism(parallel)
     exp_id = tracking.experiment_id(experiment)
     parent_id = tracking.start_parent_run(exp_id, f"benchmark-{profile}",
                                           parent_tags(profile, cells, parallel, threads))
@@ -144,15 +155,15 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
         prepare_data_task(name, data_mirror, refresh)
-    resolved = bench.resolve_cells(cells, data_mirror)  # once: config, fingerprint, cache key
-    # Cells train in worker processes (zoo.workers: threads of one process share its GIL);
+    resolved = resolve_cells(cells, data_mirror)  # once: config, fingerprint, cache key
+    # Cells train in worker processes (zoo.sweep.workers: threads of one process share its GIL);
     # with the Dask runner the tasks already run in Dask's worker processes. The biLM
     # pretrains in one of them while the others train; an ELMo cell that starts before it
     # is done waits on the pretraining cache's lock.
-    to_pretrain = bench.pending_pretraining(resolved, exp_id, refresh)
+    to_pretrain = pending_pretraining(resolved, exp_id, refresh)
     with workers.cell_pool(parallel, threads):
         pretraining = [pretrain_task.submit(to_pretrain, data_mirror)] if to_pretrain else []
-        futures = submit_bounded(bench.longest_first(resolved), parallel + QUEUED_CELLS,
+        futures = submit_bounded(cost.longest_first(resolved), parallel + QUEUED_CELLS,
                                  lambda cell: train_cell_task.submit(
                                      cell, exp_id, parent_id, data_mirror, refresh, threads),
                                  running=pretraining)
@@ -209,15 +220,16 @@ def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",
                           dask_address: str | None = None):
     """The flow with its task runner chosen: threads (default) or a Dask cluster."""
     if runner == "dask":
+        # Imported here: prefect-dask is an optional extra, needed only for the Dask runner.
         from prefect_dask import DaskTaskRunner
 
         if dask_address:
-            bench.check_dask(dask_address)
+            workers.check_dask(dask_address)
             task_runner = DaskTaskRunner(address=dask_address)
         else:
             task_runner = DaskTaskRunner(cluster_kwargs={
                 "n_workers": parallel or 2, "threads_per_worker": 1, "processes": True})
     else:
-        task_runner = ThreadPoolTaskRunner(max_workers=(parallel or bench.default_parallelism()[0])
+        task_runner = ThreadPoolTaskRunner(max_workers=(parallel or workers.default_parallelism()[0])
                                            + QUEUED_CELLS)
     return benchmark.with_options(task_runner=task_runner)

@@ -78,23 +78,6 @@ def compare_resampled(ref: Resampled | None, other: Resampled | None, *,
                       (float(low), float(high)), "paired bootstrap")
 
 
-def paired_bootstrap(ref: Sequence[np.ndarray], other: Sequence[np.ndarray], metric: str, *,
-                     samples: int = SAMPLES, seed: int = SEED, alpha: float = ALPHA,
-                     ) -> Comparison:
-    """Compare two models from their per-seed stats arrays (all over the same test examples)."""
-    return compare_resampled(resample(ref, metric, samples=samples, seed=seed),
-                             resample(other, metric, samples=samples, seed=seed), alpha=alpha)
-
-
-def bootstrap_ci(arrays: Sequence[np.ndarray], metric: str, *, samples: int = SAMPLES,
-                 seed: int = SEED) -> tuple[float, float] | None:
-    """95% CI (points) of the seed-averaged score, resampling test examples."""
-    found = resample(arrays, metric, samples=samples, seed=seed)
-    if found is None:
-        return None
-    return metrics.percentile_ci(found.boot)
-
-
 def ci_overlap(ref_mean: float | None, ref_ci: tuple[float | None, float | None],
                other_mean: float | None, other_ci: tuple[float | None, float | None],
                ) -> Comparison:

@@ -12,6 +12,7 @@ import torch
 
 from tests.toy_data import info_for
 from zoo.configs import PROFILES, TrainConfig, apply_overrides
+from zoo.corpus import PretrainContext, run_pretrain_hook
 from zoo.encoders import bilm_training
 from zoo.encoders.bilm_training import (
     UntilConverged,
@@ -22,7 +23,6 @@ from zoo.encoders.bilm_training import (
 from zoo.errors import ConfigError
 from zoo.families.elmo import TINY
 from zoo.models import create_model
-from zoo.pretraining import PretrainContext, run_pretrain_hook
 
 # The tiny biLM learns the template corpus below within ~15 steps of batch 16, then sits on
 # a plateau: early stopping fires long before the step cap.

@@ -1,6 +1,6 @@
-"""How a sweep schedules its cells: the order they start in (zoo.bench.longest_first), the
+"""How a sweep schedules its cells: the order they start in (zoo.sweep.cost.longest_first), the
 search used while dev selects an epoch (zoo.cells.selection_decoding), and a worker's watch
-on its flow process (zoo.workers._exit_with_parent)."""
+on its flow process (zoo.sweep.workers._exit_with_parent)."""
 from __future__ import annotations
 
 import subprocess
@@ -10,10 +10,11 @@ import time
 import psutil
 import pytest
 
-from zoo.bench import _expected_cost, longest_first, plan_cells
 from zoo.cells import selection_decoding
-from zoo.models import get_entry
 from zoo.encoder_decoder import DecodeConfig
+from zoo.models import get_entry
+from zoo.sweep.cost import expected_cost, longest_first
+from zoo.sweep.plan import plan_cells
 
 
 def test_longest_cells_start_first_and_twins_after_every_float_cell():
@@ -21,7 +22,7 @@ def test_longest_cells_start_first_and_twins_after_every_float_cell():
     runtimes = [get_entry(c.model).runtime != "torch" for c in order]
     first_twin = runtimes.index(True)
     assert not any(runtimes[:first_twin]) and all(runtimes[first_twin:])
-    costs = [_expected_cost(c) for c in order[:first_twin]]
+    costs = [expected_cost(c) for c in order[:first_twin]]
     assert costs == sorted(costs, reverse=True)
     assert (order[0].dataset, order[0].train_size) == ("tatoeba-en-es", 10000)
     # classical fits and floors (seconds each) close the float cells
@@ -49,7 +50,7 @@ def test_dev_selection_decodes_greedily_and_restores_the_beam():
 # the watch can end it sooner.
 WATCHED = """
 import os, subprocess, sys
-child = subprocess.Popen([sys.executable, "-c", "import sys, time; from zoo.workers import "
+child = subprocess.Popen([sys.executable, "-c", "import sys, time; from zoo.sweep.workers import "
     "_init_worker; _init_worker(1, None, int(sys.argv[1])); print('watching', flush=True); "
     "time.sleep(60)", str(os.getpid())])
 print(child.pid, flush=True)

@@ -38,6 +38,9 @@ def _zoo(home: Path, *args: str, **env: str) -> tuple[int, str, float]:
     (("--seeds", "abc"), "seed 'abc' is not a whole number"),
     (("--set", "epochs=abc"), "TrainConfig.epochs must be int, got 'abc' (e.g. --set epochs=3)"),
     (("--parallel", "-1"), "argument --parallel: '-1' is not a whole number of at least 1"),
+    (("--sizes", "9000"), "training size 9000 is larger than mr's training split (about 8,484 "
+                          "examples); use a count up to 8,484"),
+    (("--datasets", " , "), "argument --datasets: ' , ' names nothing"),
 ])
 def test_bad_matrix_input_fails_before_any_work(tmp_path, args, message):
     home = tmp_path / "home"
@@ -45,6 +48,31 @@ def test_bad_matrix_input_fails_before_any_work(tmp_path, args, message):
     assert code == 2
     assert message in err and "Traceback" not in err
     assert not (home / "data").exists() and not (home / "mlflow.db").exists()
+
+
+def test_dry_run_prints_the_plan_and_creates_nothing(tmp_path):
+    """No training, no data, no MLflow store, no Prefect home: the plan, what is finished
+    (nothing, in a fresh home) and a rough estimate."""
+    home = tmp_path / "home"
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("MLFLOW_TRACKING_URI", "PREFECT_API_URL", "PREFECT_HOME")}
+    environ.update(ZOO_HOME=str(home), PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", "bench", "--dry-run", "--models",
+                           "tfidf_logreg,tiny_lstm", "--datasets", "mr,wnut16", "--sizes",
+                           "500,0.1", "--seeds", "1,2", "--parallel", "2"], env=environ,
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Plan: 20 cells, 2 in parallel")
+    # mr: both models and the floor; wnut16: tiny_lstm (tfidf_logreg is sentence-only), all_o.
+    assert "  mr (sentiment): 12 cells, 0 finished" in lines
+    assert "    models: tfidf_logreg, tiny_lstm, majority_class" in lines
+    assert "    sizes: 500, ~848 (0.1)" in lines  # a fraction shown as the count it means
+    assert "    seeds: 1, 2" in lines
+    assert "  wnut16 (ner): 8 cells, 0 finished" in lines
+    assert "Finished in the store ('nlp-zoo'): 0 of 20; to run: 20" in lines
+    assert lines[-1].startswith("Estimate (rough:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing created, home included
 
 
 def test_six_field_cron_is_refused(tmp_path):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from zoo.bench import plan_cells
 from zoo.configs import TrainConfig, apply_overrides, config_hash, parse_overrides
 from zoo.errors import ConfigError
 from zoo.model_catalog import register_model
 from zoo.models import check_supports, get_entry, list_models
+from zoo.sweep.plan import plan_cells
 
 
 def test_overrides_are_parsed_and_typed():
@@ -59,11 +59,11 @@ def test_plan_rejects_unknown_names_and_empty_matrix():
     with pytest.raises(ConfigError, match="unknown profile"):
         plan_cells("nightly")
     with pytest.raises(ConfigError, match="matrix is empty"):
-        plan_cells("quick", models="no_such_model*")
+        plan_cells("quick", models=["no_such_model*"])
     with pytest.raises(ConfigError, match="unknown TrainConfig key"):
         plan_cells("quick", overrides={"epochz": 1})
     with pytest.raises(Exception, match="unknown dataset|no_such_data"):
-        plan_cells("quick", datasets="no_such_data")
+        plan_cells("quick", datasets=["no_such_data"])
 
 
 def test_standard_profile_sizes_and_seeds_per_dataset():
@@ -74,12 +74,12 @@ def test_standard_profile_sizes_and_seeds_per_dataset():
     assert by_dataset["mr"] == by_dataset["wnut16"] == grid
     assert by_dataset["tatoeba-en-es"] == {(3000, 1), (10000, 1)}
     # --seeds applies to every dataset, translation included
-    assert {c.seed for c in plan_cells("standard", seeds="4")} == {4}
+    assert {c.seed for c in plan_cells("standard", seeds=[4])} == {4}
 
 
 def test_plan_expands_the_matrix():
-    cells = plan_cells("quick", datasets="mr", models="tiny_lstm,tfidf_logreg",
-                       train_sizes="0.5,100", seeds="1,2")
+    cells = plan_cells("quick", datasets=["mr"], models=["tiny_lstm", "tfidf_logreg"],
+                       train_sizes=[0.5, 100], seeds=[1, 2])
     # Two named models plus the sentiment floor (majority_class), which every run includes.
     assert len(cells) == 3 * 2 * 2
     assert {c.model for c in cells} == {"tiny_lstm", "tfidf_logreg", "majority_class"}

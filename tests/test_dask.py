@@ -24,8 +24,8 @@ def test_cells_run_in_dask_workers(bench_home):
         worker_pids = set(client.run(os.getpid).values())
         flow = benchmark_with_runner(parallel=2, runner="dask",
                                      dask_address=cluster.scheduler_address)
-        result = flow(datasets="mr", models="tiny_lstm,tfidf_logreg", train_sizes="300",
-                      seeds="1", overrides={"epochs": 1}, latency_calls=20, parallel=2)
+        result = flow(datasets=["mr"], models=["tiny_lstm", "tfidf_logreg"], train_sizes=[300],
+                      seeds=[1], overrides={"epochs": 1}, latency_calls=20, parallel=2)
     # tiny_lstm, tfidf_logreg and the sentiment floor (majority_class) every run includes.
     assert result["counts"] == {"measured": 3}, result["failed"]
     runs = tracking.load_runs()
@@ -36,7 +36,7 @@ def test_cells_run_in_dask_workers(bench_home):
 
 
 def test_unreachable_dask_address_fails_before_training(bench_home):
-    from zoo.bench import check_dask
+    from zoo.sweep.workers import check_dask
 
     with pytest.raises(ConfigError, match="Dask scheduler tcp://127.0.0.1:9 is unreachable"):
         check_dask("tcp://127.0.0.1:9", timeout_s=2)

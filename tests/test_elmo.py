@@ -13,6 +13,7 @@ import torch
 from tests.toy_data import BY_TASK, info_for
 from zoo.batching import Collator, collator_for
 from zoo.configs import TrainConfig
+from zoo.corpus import PretrainContext
 from zoo.data.types import Example
 from zoo.encoders import bilm_training
 from zoo.encoders.bilm_training import cache_paths, load_or_pretrain, run_pretraining
@@ -21,7 +22,6 @@ from zoo.encoders.elmo import BiLM, encode_chars, reverse_padded
 from zoo.encoders.feature_cache import FeatureCache
 from zoo.families.elmo import TINY
 from zoo.models import create_model
-from zoo.pretraining import PretrainContext
 from zoo.train import seed_everything, train_model
 
 

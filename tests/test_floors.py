@@ -8,15 +8,15 @@ import pytest
 import sacrebleu
 
 from tests.toy_data import NER, SENTIMENT, info_for
-from zoo.bench import plan_cells
 from zoo.cells import CellSpec, measure_cell, train_cell
 from zoo.data import get_card
 from zoo.data.prepare import PreparedDataset
 from zoo.data.types import Example
 from zoo.errors import ConfigError
 from zoo.evaluate import evaluate
-from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.models import DataInfo, create_model, floor_model, get_entry, list_models
+from zoo.predictors import load_predictor, make_predictor, save_model
+from zoo.sweep.plan import plan_cells
 
 FLOORS = {"sentiment": "majority_class", "ner": "all_o", "translation": "copy_source"}
 # Source and reference share names and numbers, so echoing the source scores above 0.
@@ -117,8 +117,8 @@ def test_floor_runs_through_the_cell_path_with_size_and_latency(tmp_path):
 
 
 def test_plan_includes_each_tasks_floor_even_when_the_pattern_excludes_it():
-    cells = plan_cells("quick", models="bilstm_small,seq2seq_gru_small", train_sizes="0.1,0.3",
-                       seeds="1,2")
+    cells = plan_cells("quick", models=["bilstm_small", "seq2seq_gru_small"],
+                       train_sizes=[0.1, 0.3], seeds=[1, 2])
     by_dataset: dict[str, set[str]] = {}
     for c in cells:
         by_dataset.setdefault(c.dataset, set()).add(c.model)
@@ -130,15 +130,16 @@ def test_plan_includes_each_tasks_floor_even_when_the_pattern_excludes_it():
         assert {(c.train_size, c.seed) for c in cells if c.model == floor} == {
             (0.1, 1), (0.1, 2), (0.3, 1), (0.3, 2)}
     # Named explicitly, a floor is planned once, not twice.
-    both = plan_cells("quick", datasets="mr", models="bilstm_small,majority_class",
-                      train_sizes="0.1", seeds="1")
+    both = plan_cells("quick", datasets=["mr"], models=["bilstm_small", "majority_class"],
+                      train_sizes=[0.1], seeds=[1])
     assert sorted(c.model for c in both) == ["bilstm_small", "majority_class"]
     # An exact matrix for tests that need one.
-    exact = plan_cells("quick", datasets="mr", models="bilstm_small", train_sizes="0.1",
-                       seeds="1", include_floors=False)
+    exact = plan_cells("quick", datasets=["mr"], models=["bilstm_small"], train_sizes=[0.1],
+                       seeds=[1], include_floors=False)
     assert [c.model for c in exact] == ["bilstm_small"]
     # A dataset no requested model runs on is not planned, its floor neither.
-    sentiment_only = plan_cells("quick", models="tfidf_logreg", train_sizes="0.1", seeds="1")
+    sentiment_only = plan_cells("quick", models=["tfidf_logreg"], train_sizes=[0.1],
+                                seeds=[1])
     assert sorted((c.dataset, c.model) for c in sentiment_only) == [
         ("mr", "majority_class"), ("mr", "tfidf_logreg")]
 

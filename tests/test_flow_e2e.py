@@ -12,8 +12,8 @@ from zoo import tracking
 
 pytestmark = pytest.mark.timeout(600)
 
-MATRIX = dict(profile="quick", datasets="mr", models="tiny_lstm,tfidf_logreg",
-              train_sizes="300", seeds="1", overrides={"epochs": 1}, latency_calls=20)
+MATRIX = dict(profile="quick", datasets=["mr"], models=["tiny_lstm", "tfidf_logreg"],
+              train_sizes=[300], seeds=[1], overrides={"epochs": 1}, latency_calls=20)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_benchmark_flow_logs_every_cell_and_renders_report(first_run):
     summary = tracking.client().get_run(parent["run_id"]).data
     assert summary.metrics["cells/measured"] == 3 and summary.metrics["cells/total"] == 3
     assert summary.metrics["sweep/wall_seconds"] > 0 and summary.params["cells"] == "3"
-    # Cells train in zoo.workers' worker processes, not in the flow's own process.
+    # Cells train in zoo.sweep.workers' worker processes, not in the flow's own process.
     trainers = {int(r["tags"]["train_pid"]) for r in runs.values()}
     assert os.getpid() not in trainers and all(pid > 0 for pid in trainers)
     html = open(first_run["report"], encoding="utf-8").read()
@@ -89,3 +89,26 @@ def test_flow_run_page_has_each_steps_line(first_run):
         time.sleep(1)
     assert any(m.startswith("trained tiny_lstm") and "test accuracy" in m for m in messages)
     assert any(m.startswith("measured tfidf_logreg") for m in messages)
+
+
+def test_dry_run_counts_the_finished_cells_and_changes_nothing(first_run):
+    """`zoo bench --dry-run` on the same store, as a user runs it: the first run's three
+    cells are finished, the same models at another size are not; nothing is added."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    home = Path(os.environ["ZOO_HOME"])
+    files = sorted(p.relative_to(home) for p in home.rglob("*"))
+    runs, parents = len(tracking.load_runs()), len(tracking.load_parent_runs())
+    done = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "bench", "--dry-run", "--datasets", "mr", "--models",
+         "tiny_lstm,tfidf_logreg", "--sizes", "300,600", "--seeds", "1", "--set", "epochs=1"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "  mr (sentiment): 6 cells, 3 finished" in lines
+    assert "Finished in the store ('nlp-zoo'): 3 of 6; to run: 3" in lines
+    assert len(tracking.load_runs()) == runs and len(tracking.load_parent_runs()) == parents
+    assert sorted(p.relative_to(home) for p in home.rglob("*")) == files

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from zoo import model_catalog, model_index
-from zoo.bench import plan_cells
 from zoo.configs import PROFILES, get_profile
 from zoo.model_catalog import Twins, register_model
 from zoo.model_index import ModelFacts
 from zoo.models import entries, get_entry, list_models
+from zoo.sweep.plan import plan_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 PINNED = {
@@ -181,9 +181,9 @@ def test_catalog_imports_no_family_and_models_listing_stays_light(zoo_home):
 
 
 def test_a_profile_may_run_a_model_on_fewer_cells_unless_the_user_names_it():
-    quick = plan_cells("quick", datasets="mr,wnut16")
+    quick = plan_cells("quick", datasets=["mr", "wnut16"])
     tuned = {(c.dataset, c.train_size) for c in quick if c.model.startswith("minilm_l6")}
     assert tuned == {("mr", 0.1)}  # Profile.only_at
-    named = plan_cells("quick", datasets="mr,wnut16", models="minilm_l6")
+    named = plan_cells("quick", datasets=["mr", "wnut16"], models=["minilm_l6"])
     assert {(c.dataset, c.train_size) for c in named if c.model == "minilm_l6"} == {
         ("mr", 0.1), ("mr", 0.3), ("wnut16", 1.0)}

@@ -8,11 +8,11 @@ import zipfile
 import pytest
 import torch
 
+from zoo.checkpoints import MINILM_L6, Checkpoint, fetch_checkpoint
 from zoo.data.catalog import PackageSource
 from zoo.data.errors import DatasetError
 from zoo.encoders.bert import BertConfig, BertEncoder, load_bert_state
 from zoo.encoders.wordpieces import WordPieces, tokenizer_for_vocab, wordpiece_vocab
-from zoo.pretrained import MINILM_L6, Checkpoint, fetch_checkpoint
 
 TINY = BertConfig(vocab_size=40, hidden=8, layers=2, heads=2, ffn=16, max_positions=32)
 

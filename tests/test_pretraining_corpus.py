@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from zoo.corpus import PRETRAIN_SEED, corpus_members, language_corpus, run_pretrain_hook
 from zoo.data.catalog import list_datasets
 from zoo.data.types import Example
 from zoo.errors import ConfigError
-from zoo.pretraining import PRETRAIN_SEED, corpus_members, language_corpus, run_pretrain_hook
 
 
 def _fake(name: str, n: int):

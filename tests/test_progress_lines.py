@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
-from zoo.bench import _summary
 from zoo.cells import CellSpec
 from zoo.progress import LineReporter
+from zoo.sweep.run import summary_line
 
 
 def test_one_line_per_finished_step_with_the_cells_summary():
@@ -19,7 +19,7 @@ def test_one_line_per_finished_step_with_the_cells_summary():
     spec = CellSpec("sentiment", "mr", "cnn_small", 0.25, 2)
     cell = SimpleNamespace(spec=spec, test={"accuracy": 0.7461}, train_seconds=141.6,
                            epochs=[{}] * 7, stop_reason="early_stopped")
-    lines.step_done(spec.label, "trained", _summary(cell))
+    lines.step_done(spec.label, "trained", summary_line(cell))
     lines.step_done(spec.label, "failed", "RuntimeError: worker died")
     assert out.getvalue().splitlines() == [
         "[1/4] trained cnn_small/mr/n=0.25/seed=2: test accuracy 0.746, trained 142 s in 7 "

@@ -144,8 +144,8 @@ def test_profiles_set_budgets_not_recipes():
 
 
 def test_quick_profile_has_no_time_cap_and_sizes_per_dataset():
-    from zoo.bench import plan_cells
     from zoo.configs import get_profile
+    from zoo.sweep.plan import plan_cells
 
     quick = get_profile("quick")
     assert quick.train.get("max_train_seconds", 0) == 0
@@ -155,7 +155,8 @@ def test_quick_profile_has_no_time_cap_and_sizes_per_dataset():
         assert {s for d, s in sizes if d == dataset} == set(quick.sizes_for(dataset))
     assert quick.sizes_for("tatoeba-en-es") != quick.train_sizes  # the corpus is 136k pairs
     # --sizes replaces the per-dataset sizes everywhere.
-    forced = plan_cells("quick", models="bilstm_small,seq2seq_gru_small", train_sizes="0.1")
+    forced = plan_cells("quick", models=["bilstm_small", "seq2seq_gru_small"],
+                        train_sizes=[0.1])
     assert {c.train_size for c in forced} == {0.1}
 
 
@@ -172,7 +173,7 @@ def test_optimizer_is_fused_adamw_over_trainable_parameters_only():
 
 def test_runtime_twins_are_planned_after_every_torch_cell():
     """A twin reuses its base's weights only when the base has finished: plan twins last."""
-    from zoo.bench import plan_cells
+    from zoo.sweep.plan import plan_cells
 
     runtimes = [get_entry(c.model).runtime for c in plan_cells("quick")]
     first_twin = next(i for i, r in enumerate(runtimes) if r != "torch")

@@ -201,9 +201,9 @@ def test_bench_on_user_datasets_reruns_only_the_changed_ones(home, monkeypatch):
     monkeypatch.setenv("ZOO_DATA_CACHE", str(home / "cache"))
     for task in ("sentiment", "ner", "translation"):
         add_card(_copy_example(task, home))
-    matrix = dict(profile="quick", datasets="shop-reviews,office-ner,kitchen-en-fr",
-                  models="tfidf_logreg,feature_crf,lexical_translation", train_sizes="1.0",
-                  seeds="1", latency_calls=20)
+    matrix = dict(profile="quick", datasets=["shop-reviews", "office-ner", "kitchen-en-fr"],
+                  models=["tfidf_logreg", "feature_crf", "lexical_translation"],
+                  train_sizes=[1.0], seeds=[1], latency_calls=20)
     first = benchmark(**matrix)
     assert first["counts"] == {"measured": 6}  # 3 models + 3 floors
     runs = {(r["tags"]["dataset"], r["tags"]["model"]): r for r in tracking.load_runs()}
@@ -229,8 +229,8 @@ def test_quick_profile_on_each_user_dataset(home, monkeypatch, shared_data_cache
     monkeypatch.setenv("ZOO_DATA_CACHE", str(shared_data_cache))
     for task in ("sentiment", "ner", "translation"):
         add_card(_copy_example(task, home))
-    result = benchmark(profile="quick", datasets="shop-reviews,office-ner,kitchen-en-fr",
-                       train_sizes="1.0", seeds="1")
+    result = benchmark(profile="quick", datasets=["shop-reviews", "office-ner", "kitchen-en-fr"],
+                       train_sizes=[1.0], seeds=[1])
     assert result["failed"] == [] and set(result["counts"]) == {"measured"}
     per_dataset = {}
     for cell in result["cells"]:

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import torch
 
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 from zoo.batching import collator_for
 from zoo.configs import TrainConfig, apply_overrides, config_hash, get_profile
+from zoo.corpus import PretrainCorpus, run_pretrain_hook
 from zoo.data import PreparedDataset, train_subset
 from zoo.data.splits import dev_subset, subset_counts
 from zoo.data.vocab import Vocab
@@ -39,10 +41,8 @@ from zoo.measure import (
     measure_latency,
     measure_throughput,
 )
-from zoo.predictors import load_predictor, make_predictor, save_model
-from zoo.pretraining import PretrainCorpus, run_pretrain_hook
 from zoo.models import DataInfo, check_supports, create_model
-from zoo.tracking import schema
+from zoo.predictors import load_predictor, make_predictor, save_model
 from zoo.tracking.schema import PRIMARY_METRIC
 from zoo.train import EpochLog, seed_everything, train_model
 
@@ -74,17 +74,13 @@ def resolve_train_config(spec: CellSpec) -> TrainConfig:
 
 def _key(spec: CellSpec, cfg: TrainConfig, data_fingerprint: str,
          code_version: str | None) -> str:
+    """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
     parts = [data_fingerprint, spec.model, str(spec.train_size), str(spec.seed),
              config_hash(cfg), code_version or git_sha()]
     device = pick_device()
     if device.type != "cpu":  # a GPU run is a different result; CPU keys stay as they were
         parts.append(device.type)
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
-
-
-def cell_key(spec: CellSpec, data_fingerprint: str, code_version: str | None = None) -> str:
-    """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
-    return _key(spec, resolve_train_config(spec), data_fingerprint, code_version)
 
 
 @dataclass(frozen=True)
@@ -146,7 +142,7 @@ class TrainedCell:
     # "fitted" for classical models; runtime twins inherit their float base's.
     stop_reason: str = ""
     converged: bool = False
-    train_pid: int = 0  # the process that trained it (a zoo.workers worker, or the caller)
+    train_pid: int = 0  # the process that trained it (a zoo.sweep.workers worker, or the caller)
 
 
 def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -> DataInfo:
@@ -300,9 +296,9 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
                ) -> TrainedCell:
     """Train on the subset, select on dev, then read test exactly once.
 
-    `cell`: resolved by the benchmark (zoo.bench.resolve_cells); a bare CellSpec (tests,
+    `cell`: resolved by the sweep (zoo.sweep.datastore.resolve_cells); a bare CellSpec (tests,
     scripts) is resolved here. `corpus(language)` gives the pretraining text of a model with
-    a pretrain hook (the benchmark passes zoo.pretraining.language_corpus); None: the
+    a pretrain hook (the sweep passes zoo.corpus.language_corpus); None: the
     dataset's own train split.
 
     Optional model hooks: `pretrain(ctx) -> (metrics, curves)`, a `label_smoothing`

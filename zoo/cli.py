@@ -1,5 +1,7 @@
-"""The `zoo` command. Heavy libraries (torch, prefect, mlflow) are imported lazily so that
-`zoo --help` answers at once."""
+"""The `zoo` command: parses every option once (argparse types: zoo.sweep.matrix) and hands
+typed values on. Heavy libraries (torch, prefect, mlflow), and the project modules that load
+them, are imported inside the commands that need them, so that `zoo --help`, `zoo models`
+and `zoo datasets` answer at once."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +12,8 @@ from pathlib import Path
 from zoo import home
 from zoo.cli_recommend import add_parser as add_recommend_parser
 from zoo.cli_recommend import budget_list
-from zoo.errors import ZooError
+from zoo.errors import ConfigError, ZooError
+from zoo.sweep.matrix import parse_names, parse_seeds, parse_sizes
 
 
 def _setup_env() -> None:
@@ -47,27 +50,46 @@ def _cmd_datasets(args) -> int:
 
 
 def cmd_prepare(args) -> int:
-    from zoo.bench import load_data
+    from zoo.sweep.datastore import load_data
 
-    for name in args.datasets.split(","):
-        data = load_data(name.strip(), args.data_mirror, refresh=args.refresh)
+    for name in args.datasets:
+        data = load_data(name, args.data_mirror, refresh=args.refresh)
         sizes = ", ".join(f"{k} {len(v):,}" for k, v in data.splits.items())
         print(f"{data.card.name}: {sizes}; fingerprint {data.fingerprint[:12]}")
     return 0
 
 
 def _flow_parameters(args) -> dict:
-    """The benchmark flow's parameters from the CLI, checked before anything runs."""
-    from zoo.bench import plan_cells
+    """The benchmark flow's typed parameters from the CLI, checked before anything runs."""
+    return _plan(args)[1]
+
+
+def _plan(args) -> tuple[list, dict]:
+    """(the planned cells, the flow's parameters): the whole matrix checked now."""
     from zoo.configs import parse_overrides
+    from zoo.sweep.plan import plan_cells
 
     overrides = parse_overrides(args.set)
-    plan_cells(args.profile, datasets=args.datasets, models=args.models,
-               train_sizes=args.sizes, seeds=args.seeds, overrides=overrides)
-    return dict(profile=args.profile, datasets=args.datasets, models=args.models,
+    cells = plan_cells(args.profile, datasets=args.datasets, models=args.models,
+                       train_sizes=args.sizes, seeds=args.seeds, overrides=overrides)
+    return cells, dict(profile=args.profile, datasets=args.datasets, models=args.models,
                 train_sizes=args.sizes, seeds=args.seeds, overrides=overrides,
                 refresh=args.refresh, experiment=args.experiment, report_dir=args.out,
                 data_mirror=args.data_mirror)
+
+
+def _dry_run(args) -> int:
+    """The plan, what the store already finished and a rough cost; nothing trained, prepared,
+    logged or created, no Prefect server (zoo.sweep.dry_run)."""
+    from zoo.servers import check_mlflow_server
+
+    check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
+    cells, _ = _plan(args)
+    from zoo.sweep.dry_run import describe
+    from zoo.sweep.workers import default_parallelism
+
+    print("\n".join(describe(cells, args.experiment, default_parallelism(args.parallel)[0])))
+    return 0
 
 
 def _probe_named_servers() -> None:
@@ -91,6 +113,8 @@ def _check_servers() -> None:
 
 
 def cmd_bench(args) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     if not args.quiet:  # the progress bar replaces Prefect's per-task INFO lines on the
         # terminal; the flow's INFO logs still reach the Prefect API (its flow run page)
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
@@ -118,7 +142,7 @@ def _run_bench(args) -> dict:
 
     parallel = args.parallel
     if args.runner == "dask" and args.dask_address:
-        from zoo.bench import check_dask
+        from zoo.sweep.workers import check_dask
 
         parallel = parallel or max(1, check_dask(args.dask_address))
     flow = benchmark_with_runner(parallel, args.runner, args.dask_address)
@@ -224,16 +248,31 @@ def _add_matrix_args(p: argparse.ArgumentParser) -> None:
     from zoo.tracking import DEFAULT_EXPERIMENT
 
     p.add_argument("--profile", default="quick", help="quick | standard | full")
-    p.add_argument("--datasets", help="comma-separated names (default: the profile's)")
-    p.add_argument("--models", help="comma-separated glob patterns, e.g. 'bilstm*,tfidf*'")
-    p.add_argument("--sizes", help="training sizes: fractions (0.25) or counts (500)")
-    p.add_argument("--seeds", help="comma-separated seeds")
+    p.add_argument("--datasets", type=_typed(parse_names),
+                   help="comma-separated names (default: the profile's)")
+    p.add_argument("--models", type=_typed(parse_names),
+                   help="comma-separated glob patterns, e.g. 'bilstm*,tfidf*'")
+    p.add_argument("--sizes", type=_typed(parse_sizes),
+                   help="training sizes: fractions (0.25) or counts (500)")
+    p.add_argument("--seeds", type=_typed(parse_seeds), help="comma-separated seeds")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="training override, e.g. --set epochs=2 (repeatable)")
     p.add_argument("--refresh", action="store_true", help="recompute finished cells")
     p.add_argument("--experiment", default=DEFAULT_EXPERIMENT)
     p.add_argument("--out", help="report folder (default .zoo/report)")
     p.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
+
+
+def _typed(parse):
+    """An argparse type from a zoo.sweep.matrix parser: its one-line message, exit status 2."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = parse.__name__  # argparse names the type in its messages
+    return convert
 
 
 def _positive_int(text: str) -> int:
@@ -264,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
     d.set_defaults(func=_cmd_datasets)
     pr = sub.add_parser("prepare", help="download, verify, parse, split and cache datasets")
-    pr.add_argument("datasets", help="comma-separated dataset names")
+    pr.add_argument("datasets", type=_typed(parse_names), help="comma-separated dataset names")
     pr.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
     pr.add_argument("--refresh", action="store_true")
     pr.set_defaults(func=cmd_prepare)
@@ -276,6 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--runner", choices=["threads", "dask"], default="threads")
     b.add_argument("--dask-address", help="tcp://host:port of an existing Dask scheduler")
     b.add_argument("--quiet", action="store_true", help="logs only, no progress display")
+    b.add_argument("--dry-run", action="store_true",
+                   help="print the plan, the cells already finished in the store and a rough "
+                        "cost estimate; train, prepare and log nothing")
     b.set_defaults(func=cmd_bench)
     sc = sub.add_parser("schedule", help="serve the benchmark as a scheduled Prefect deployment")
     _add_matrix_args(sc)

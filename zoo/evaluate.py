@@ -16,7 +16,6 @@ from seqeval.scheme import IOB2, Entities
 
 from zoo import metrics
 from zoo.data.types import Example
-from zoo.tracking.schema import PRIMARY_METRIC  # noqa: F401  (zoo.bench reads it here)
 
 BOOTSTRAP_SAMPLES = metrics.SAMPLES
 BOOTSTRAP_SEED = metrics.SEED

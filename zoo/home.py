@@ -8,7 +8,7 @@ listing commands and the CLI's set-up can call it without loading torch, MLflow 
         data/                the data cache, unless ZOO_DATA_CACHE names another folder
             downloads/ prepared/ pretrained/<checkpoint>/
         models/              trained cells, one folder per cache key
-        pretrained/          the biLM cache (zoo.pretraining: beside models/)
+        pretrained/          the biLM cache (zoo.corpus: beside models/)
         datasets/<name>.json the user's registered dataset cards
         report/              the decision guide (index.html, report.md)
         prefect/             PREFECT_HOME, unless the user set one
@@ -63,7 +63,7 @@ def prepared_dir() -> Path:
 
 
 def checkpoint_dir(name: str) -> Path:
-    """A pinned pretrained checkpoint's files (zoo.pretrained), shared like the datasets."""
+    """A pinned pretrained checkpoint's files (zoo.checkpoints), shared like the datasets."""
     return data_cache_dir() / "pretrained" / name
 
 
@@ -73,7 +73,7 @@ def models_dir() -> Path:
 
 
 def pretraining_dir() -> Path:
-    """The biLM pretraining cache: zoo.pretraining keeps it beside the models folder it is
+    """The biLM pretraining cache: zoo.corpus keeps it beside the models folder it is
     given (work_dir.parent), which is this folder for a sweep."""
     return zoo_home() / "pretrained"
 

@@ -37,7 +37,7 @@ def _data():
 
 
 def _corpus(language: str):
-    from zoo.pretraining import PretrainCorpus
+    from zoo.corpus import PretrainCorpus
 
     return PretrainCorpus(language, ("toy-a", "toy-b"), tuple(map(tuple, TEXT * 2)), "c" * 64)
 
@@ -49,22 +49,22 @@ def _spec(model: str):
 
 
 def _log_cell(exp: str, parent: str, model: str, work: Path, stage: str) -> str:
-    """What zoo.bench.run_training_cell and run_measure_cell log, in this process."""
+    """What zoo.sweep.run.train_tracked and measure_tracked log, in this process."""
     from zoo import tracking
     from zoo.cells import measure_cell, resolve_cell, train_cell
     from zoo.measure import environment
+    from zoo.sweep.run_record import cell_params, cell_tags, log_trained_cell
 
     data = _data()
     cell = resolve_cell(_spec(model), data.fingerprint)
     run_id = tracking.start_cell_run(exp, parent, cell.label, cell.key,
-                                     tracking.cell_tags(cell, environment()),
-                                     tracking.cell_params(cell))
+                                     cell_tags(cell, environment()), cell_params(cell))
     if stage == "failed":
         tracking.fail_cell_run(run_id, "RuntimeError: boom")
         return run_id
     began = time.time()
     trained = train_cell(cell, data, work, corpus=_corpus)
-    tracking.log_trained_cell(run_id, trained, (began, time.time()))
+    log_trained_cell(run_id, trained, (began, time.time()))
     if stage == "measured":
         tracking.log_metrics(run_id, measure_cell(Path(trained.model_dir), data,
                                                   latency_calls=5))
@@ -183,8 +183,6 @@ def test_the_schema_and_the_report_rows_import_without_torch_or_mlflow():
 
 def test_each_task_has_one_primary_metric_everywhere():
     from reports.runs import QUALITY, primary_metric
-    from zoo import evaluate
 
-    assert evaluate.PRIMARY_METRIC is schema.PRIMARY_METRIC
     assert {t: QUALITY[t][0] for t in QUALITY} == dict(schema.PRIMARY_METRIC)
     assert all(primary_metric(t) == m for t, m in schema.PRIMARY_METRIC.items())

@@ -6,9 +6,14 @@ import pytest
 from sacrebleu.metrics import BLEU, CHRF
 from sklearn.metrics import f1_score
 
-from reports.significance import PREPARE, bootstrap_ci, ci_overlap, paired_bootstrap
+from reports.significance import PREPARE, ci_overlap, compare_resampled, resample
 from tests.reports.factory import sentiment_stats
-from zoo.metrics import segment_stats
+from zoo.metrics import percentile_ci, segment_stats
+
+
+def paired_bootstrap(ref, other, metric: str):
+    """Two models compared as the leaderboard compares them (reports.leaderboard)."""
+    return compare_resampled(resample(ref, metric), resample(other, metric))
 
 
 def score(metric: str, stats) -> float:
@@ -61,7 +66,7 @@ def test_different_test_sets_cannot_be_compared():
 
 def test_bootstrap_ci_of_the_seed_mean_brackets_it():
     arrays = [np.array(sentiment_stats(0.8, seed=s)) for s in (1, 2)]
-    low, high = bootstrap_ci(arrays, "accuracy")
+    low, high = percentile_ci(resample(arrays, "accuracy").boot)
     mean = 100 * np.mean([score("accuracy", a) for a in arrays])
     assert low < mean < high and high - low < 12
 

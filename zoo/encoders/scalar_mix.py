@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from allennlp_light.modules.scalar_mix import ScalarMix
 
-from zoo.tracking import schema
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 
 
 def find_mix(model) -> ScalarMix | None:

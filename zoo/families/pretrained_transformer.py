@@ -24,7 +24,7 @@ from zoo.encoders.wordpieces import (
     wordpiece_vocab,
 )
 from zoo.model_catalog import DataInfo, Twins, register_model
-from zoo.pretrained import MINILM_L6, Checkpoint, fetch_checkpoint
+from zoo.checkpoints import MINILM_L6, Checkpoint, fetch_checkpoint
 
 CLS_TAG = ("sentiment", "ner")
 

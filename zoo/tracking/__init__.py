@@ -9,12 +9,13 @@ re-running the flow skips cells with a FINISHED run of the same key.
 Modules: `schema` (every tag, param and metric key, named once, and each task's primary
 metric; stdlib only, so reports/ and the writers below this package import it), `store`
 (where the store is, creating it under a lock, experiments), `runs` (parent and cell runs),
-`cells` (what a cell run records), `stats` (per-example test statistics), `ui` (links into
-the MLflow UI, model registry versions). Callers use the names re-exported here
+`stats` (per-example test statistics), `records` (per-example records of the test
+predictions), `ui` (links into the MLflow UI, model registry versions). What a cell's run
+records is decided above this package, in zoo.sweep.run_record: nothing here imports the
+cells, so zoo.cells and the encoders below may import `zoo.tracking.schema`. Callers use the names re-exported here
 (`from zoo import tracking; tracking.start_cell_run(...)`).
 """
-from zoo.tracking import schema
-from zoo.tracking.cells import cell_params, cell_tags, log_trained_cell
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 from zoo.tracking.runs import (
     _log,  # noqa: F401  (tests/reports/factory.py writes raw runs)
     cell_runs,
@@ -62,11 +63,11 @@ from zoo.tracking.ui import (
 
 __all__ = [
     "CELL_KEY", "DEFAULT_EXPERIMENT", "ERROR", "EXPERIMENT_KIND", "KIND", "PARENT", "STAGE",
-    "UI_HOST", "UI_PORT", "cell_params", "cell_runs", "cell_tags", "check_existing_experiment",
+    "UI_HOST", "UI_PORT", "cell_runs", "check_existing_experiment",
     "check_reachable", "client", "close_dead_parents", "experiment_id", "fail_cell_run",
     "find_experiment_id", "finish_parent_run", "finish_run", "finished_cell_keys", "finished_cell_run",
     "load_example_stats", "load_parent_runs", "load_runs", "local_store", "log_curve",
-    "log_example_stats", "log_metrics", "log_tags", "log_trained_cell", "model_version_url",
+    "log_example_stats", "log_metrics", "log_tags", "model_version_url",
     "register_model_version", "resumable_cell_run", "run_url", "schema",
     "start_cell_run", "start_parent_run", "state_dir", "tracking_uri", "ui_base_url",
 ]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from zoo.tracking import schema
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 from zoo.tracking.store import DEFAULT_EXPERIMENT, client
 
 
@@ -104,11 +104,12 @@ def finished_cell_keys(exp_id: str) -> set[str]:
             return keys
 
 
-def resumable_cell_run(exp_id: str, key: str) -> tuple[str | None, str | None]:
-    """(run id, model dir) of a cell trained but not yet measured; other leftovers are KILLED."""
+def resumable_cell_run(exp_id: str, key: str, keep=None) -> tuple[str | None, str | None]:
+    """(run id, model dir) of a cell trained but not yet measured; other leftovers are KILLED,
+    except the runs `keep(run)` says another live sweep owns (zoo.tracking.claims)."""
     found: tuple[str | None, str | None] = (None, None)
     for run in cell_runs(exp_id, key):
-        if run.info.status != "RUNNING":
+        if run.info.status != "RUNNING" or (keep is not None and keep(run)):
             continue
         model_dir = run.data.tags.get(schema.MODEL_DIR, "")
         if (found[0] is None and run.data.tags.get(schema.STAGE) == schema.STAGE_TRAINED

@@ -19,7 +19,7 @@ EXPERIMENT = "nlp-zoo"  # the default; --experiment names another
 EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 
 # ---- the task's primary metric --------------------------------------------------------
-# zoo.evaluate and zoo.cells select checkpoints on it; zoo.tracking.cells logs it as
+# zoo.evaluate and zoo.cells select checkpoints on it; zoo.sweep.run_record logs it as
 # `test/primary` and the PRIMARY_METRIC_TAG; reports rank, recommend and register on it.
 PRIMARY_METRIC: Mapping[str, str] = {"sentiment": "accuracy", "ner": "f1", "translation": "bleu"}
 
@@ -28,18 +28,19 @@ PRIMARY_METRIC: Mapping[str, str] = {"sentiment": "accuracy", "ner": "f1", "tran
 # the report reads ERROR (failed runs) and STAGE (running runs).
 KIND = "zoo.kind"
 KIND_BENCHMARK, KIND_CELL = "benchmark", "cell"  # a parent run | a cell (child) run
-CELL_KEY = "zoo.cell_key"  # zoo.cells.cell_key: equal keys, equal results
+CELL_KEY = "zoo.cell_key"  # zoo.cells.resolve_cell: equal keys, equal results
 STAGE = "zoo.stage"
-STAGE_TRAINED, STAGE_MEASURED = "trained", "measured"  # zoo.bench sets "measured"
+STAGE_TRAINED, STAGE_MEASURED = "trained", "measured"  # zoo.sweep.run sets "measured"
 ERROR = "zoo.error"  # the error text of a FAILED or KILLED run
 PARENT = "mlflow.parentRunId"  # MLflow's own: nests a cell run under its benchmark run
 PARENT_PID, PARENT_HOST = "zoo.pid", "zoo.host"  # on a parent run: a killed sweep is found
+HEARTBEAT = "zoo.heartbeat"  # on a parent run: its sweep is alive (zoo.tracking.claims)
 MODEL_DIR = "zoo.model_dir"  # the trained model's folder (resume, publish.register)
 # On a registered model version (zoo.tracking.ui.register_model_version), with MODEL_DIR:
 # the cell run it came from; zoo.tracking.ui and publish.register read it (reuse a version).
 SOURCE_RUN_ID = "zoo.source_run_id"
 
-# ---- cell tags, logged when a cell run starts (zoo.tracking.cells.cell_tags) ------------
+# ---- cell tags, logged when a cell run starts (zoo.sweep.run_record.cell_tags) ------------
 # The cell's axes: reports.runs.to_cell reads them all (identity, sections, regressions).
 MODEL, TASK, DATASET = "model", "task", "dataset"
 TRAIN_SIZE, SEED, PROFILE = "train_size", "seed", "profile"  # size as requested
@@ -76,7 +77,7 @@ def twin(prop: str) -> str:
     return f"{TWIN_PREFIX}{prop}"
 
 
-# ---- cell tags, logged once the cell has trained (zoo.tracking.cells._trained_tags) -----
+# ---- cell tags, logged once the cell has trained (zoo.sweep.run_record._trained_tags) -----
 TRAIN_EXAMPLES_TAG = "train_examples"  # also the metric TRAIN_EXAMPLES; the report reads both
 TRAIN_FRACTION_TAG = "train_fraction"
 TRAIN_DEVICE, TRAIN_PID = "train_device", "train_pid"
@@ -96,7 +97,7 @@ def model_param(name: str) -> str:
     return f"{MODEL_PARAM_PREFIX}{name}"
 
 
-# ---- cell params (zoo.tracking.cells.cell_params; the MLflow UI's columns) --------------
+# ---- cell params (zoo.sweep.run_record.cell_params; the MLflow UI's columns) --------------
 TRAIN_PARAM_PREFIX = "train."  # train.<TrainConfig field>; MODEL is a param too
 
 
@@ -131,7 +132,7 @@ def cells_count(status: str) -> str:
     return f"cells/{status}"
 
 
-# ---- cell metrics: quality (zoo.tracking.cells logs zoo.evaluate's scores) ---------------
+# ---- cell metrics: quality (zoo.sweep.run_record logs zoo.evaluate's scores) ---------------
 TEST, DEV = "test", "dev"  # the splits a metric is logged under
 CI_LOW, CI_HIGH = "_ci_low", "_ci_high"  # 95% bootstrap interval: <metric>_ci_low / _ci_high
 PRIMARY = "primary"  # test/primary, dev/primary: the task's PRIMARY_METRIC under one name
@@ -149,7 +150,7 @@ def dev_metric(name: str, suffix: str = "") -> str:
 TEST_PRIMARY, DEV_PRIMARY = test_metric(PRIMARY), dev_metric(PRIMARY)
 TEST_EXAMPLES, DEV_EXAMPLES = test_metric("examples"), dev_metric("examples")
 
-# ---- cell metrics: speed and size (zoo.cells.measure_cell, logged by zoo.bench) ----------
+# ---- cell metrics: speed and size (zoo.cells.measure_cell, logged by zoo.sweep.run) ----------
 # reports.ranking reads p50/p90/p99 and examples_per_s; reports.regressions p50 and p90.
 LATENCY_P50, LATENCY_P90, LATENCY_P99 = "latency/p50_ms", "latency/p90_ms", "latency/p99_ms"
 LATENCY_MEAN, LATENCY_CALLS, LATENCY_WARMUP = (
@@ -157,10 +158,10 @@ LATENCY_MEAN, LATENCY_CALLS, LATENCY_WARMUP = (
 THROUGHPUT_EXAMPLES = "throughput/examples_per_s"
 THROUGHPUT_TOKENS, THROUGHPUT_BATCH = "throughput/tokens_per_s", "throughput/batch_size"
 MEASURE_THREADS = "measure/threads"
-# zoo.tracking.cells logs these; reports.ranking reads them.
+# zoo.sweep.run_record logs these; reports.ranking reads them.
 SIZE_PARAMS, SIZE_BYTES = "size/params", "size/bytes"
 
-# ---- cell metrics: training (zoo.tracking.cells, zoo.cells) -------------------------------
+# ---- cell metrics: training (zoo.sweep.run_record, zoo.cells) -------------------------------
 TRAIN_SECONDS = "train/seconds"  # reports.ranking
 TRAIN_EXAMPLES = "train/examples"  # reports.runs (n_train)
 TRAIN_STILL_IMPROVING = "train/still_improving"  # neural cells; reports.usable
@@ -172,7 +173,7 @@ TRAIN_REUSED_BASE_WEIGHTS = "train/reused_base_weights"  # a runtime twin reused
 TRAIN_TRUNCATED_SENTENCES = "train/truncated_sentences"
 
 # ---- cell metrics: a biLM pretrained on the benchmark's text (ELMo) ----------------------
-# zoo/encoders/bilm_pretraining.py and zoo/pretraining.py write them (spelled there);
+# zoo/encoders/bilm_pretraining.py and zoo/corpus.py write them (spelled there);
 # reports.build (the pretraining table) and reports.runs (bilm_converged) read these.
 PRETRAIN_PERPLEXITY = "pretrain/perplexity"
 PRETRAIN_PERPLEXITY_START = "pretrain/perplexity_start"
@@ -194,13 +195,13 @@ def mix_layer(k: int) -> str:
     return f"{MIX_LAYER_PREFIX}{k}"
 
 
-# ---- per-epoch curves (one metric, steps 1..n; zoo.tracking.cells.log_trained_cell) -----
+# ---- per-epoch curves (one metric, steps 1..n; zoo.sweep.run_record.log_trained_cell) -----
 # For the MLflow UI's charts; the report reads none.
 CURVE_TRAIN_LOSS, CURVE_DEV_SCORE = "curve/train_loss", "curve/dev_score"
 
 # ---- written for the MLflow UI, read by no report; their writers still spell them ----------
-OOM_RETRY = "zoo.oom_retry"  # zoo.bench: the batch halved after running out of memory
-LATENCY_STAGE = "latency_stage"  # zoo.bench: "serialized" (measured alone on the machine)
+OOM_RETRY = "zoo.oom_retry"  # zoo.sweep.run: the batch halved after running out of memory
+LATENCY_STAGE = "latency_stage"  # zoo.sweep.run: "serialized" (measured alone on the machine)
 PRETRAIN_PREFIX = "pretrain/"  # more pretrain/* (zoo/encoders/bilm_pretraining.py...)
 CURVE_PREFIX = "curve/"  # curve/pretrain_perplexity, curve/pretrain_steps (the biLM's)
 DEV_LABEL_COUNT_PREFIX = "dev/label_count/"  # zoo.data.splits.subset_counts (sentiment)

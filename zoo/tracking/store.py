@@ -4,9 +4,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 from zoo import home
 from zoo.errors import ZooError
-from zoo.tracking import schema
+from zoo.servers import check_mlflow_server
 
 # The paths are zoo.home's; these two names stay re-exported by zoo.tracking for its
 # callers outside zoo/ (reports/render.py, benchmarks/bilm_convergence.py).
@@ -16,7 +17,7 @@ state_dir = home.zoo_home
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 DEFAULT_EXPERIMENT = schema.EXPERIMENT
-# Re-exported by zoo.tracking for its callers (zoo.bench, flows, tests): zoo.tracking.schema's.
+# Re-exported by zoo.tracking for its callers (zoo.sweep, flows, tests): zoo.tracking.schema's.
 CELL_KEY, STAGE, KIND, ERROR, PARENT = (schema.CELL_KEY, schema.STAGE, schema.KIND,
                                         schema.ERROR, schema.PARENT)
 EXPERIMENT_KIND = schema.EXPERIMENT_KIND
@@ -81,8 +82,6 @@ def check_existing_experiment(name: str) -> None:
     """For readers (`zoo report`): the store and the experiment must exist already, so a
     typo or a wrong ZOO_HOME fails with one line instead of writing an empty report (and
     creating an empty store)."""
-    from zoo.servers import check_mlflow_server
-
     check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
     if not os.environ.get("MLFLOW_TRACKING_URI") and not home.mlflow_db().is_file():
         raise ZooError(f"no MLflow store at {home.mlflow_db()}: run `zoo bench` first, or point "

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from zoo.tracking import schema
+import zoo.tracking.schema as schema  # noqa: PLR0402  (the leaf module, not the package)
 from zoo.tracking.runs import _as_str
 from zoo.tracking.store import client, tracking_uri
 

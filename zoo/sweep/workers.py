@@ -9,8 +9,10 @@ set their speed.
 
 Only training moves: the parent keeps the MLflow logging, the cache checks and the
 latency measurements (serial, nothing beside them). A worker loads each prepared dataset
-once per process (zoo.bench.prepared) and sends per-epoch progress back on a queue. Without an open
-pool (`cell_pool`), `train_cell` trains in the calling process, as tests and Dask workers do.
+once per process (zoo.sweep.datastore.prepared) and sends per-epoch progress back on a queue.
+Without an open pool (`cell_pool`), `train_in_worker` trains in the calling process, as tests
+and Dask workers do. The thread policy (cells side by side, torch threads per cell) and the
+Dask probe live here too: both decide where cells train.
 """
 from __future__ import annotations
 
@@ -25,8 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from zoo.cells import CellSpec, ResolvedCell, TrainedCell
-from zoo.cells import train_cell as train_cell_here
+import torch
+
+from zoo.cells import ResolvedCell, TrainedCell, train_cell
+from zoo.errors import ConfigError
+from zoo.sweep.datastore import prepared, pretrain_corpus
 
 _pool: _Pool | None = None  # the open pool, see cell_pool
 _pool_lock = threading.Lock()
@@ -36,8 +41,6 @@ _slots: threading.Semaphore | None = None  # one per worker process of the open 
 
 
 def _init_worker(threads: int, progress, parent: int) -> None:
-    import torch
-
     global _progress
     torch.set_num_threads(threads)
     _progress = progress
@@ -53,11 +56,10 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _train_in_worker(cell: ResolvedCell, mirror: str | None, work_dir: str) -> TrainedCell:
-    from zoo.bench import prepared, pretrain_corpus
-
+def _train_here(cell: ResolvedCell, mirror: str | None, work_dir: str) -> TrainedCell:
+    """The body a worker process runs for one cell."""
     data = prepared(cell.spec.dataset, mirror)  # parsed once per worker process
-    return train_cell_here(
+    return train_cell(
         cell, data, Path(work_dir),
         on_epoch=lambda log: _progress.put((cell.label, log)),
         corpus=functools.partial(pretrain_corpus, mirror=mirror))
@@ -135,36 +137,31 @@ def pool_open() -> bool:
     return _pool is not None
 
 
-def train_cell(cell: ResolvedCell, work_dir: Path, *, mirror: str | None,
-               on_epoch=None) -> TrainedCell:
+def train_in_worker(cell: ResolvedCell, work_dir: Path, *, mirror: str | None,
+                    on_epoch=None) -> TrainedCell:
     """`zoo.cells.train_cell`, in a worker process when a pool is open, else here."""
     pool = _pool
     if pool is None:
-        from zoo.bench import prepared, pretrain_corpus
-
-        return train_cell_here(cell, prepared(cell.spec.dataset, mirror), work_dir,
-                               on_epoch=on_epoch,
-                               corpus=functools.partial(pretrain_corpus, mirror=mirror))
+        return train_cell(cell, prepared(cell.spec.dataset, mirror), work_dir,
+                          on_epoch=on_epoch,
+                          corpus=functools.partial(pretrain_corpus, mirror=mirror))
     if on_epoch is not None:
         _listeners[cell.label] = on_epoch
     try:
         return _result(pool, f"training {cell.label}", "the cell is marked failed, a rerun "
-                       "retries it", _train_in_worker, cell, mirror, str(work_dir))
+                       "retries it", _train_here, cell, mirror, str(work_dir))
     finally:
         _listeners.pop(cell.label, None)
 
 
-def run_pretraining(cells: list[CellSpec], mirror: str | None) -> list[dict]:
-    """`zoo.bench.run_pretraining`, in one worker process (its threads) when a pool is
-    open, so the other workers train the cells that need no pretraining meanwhile."""
-    from zoo import bench
-
+def run_in_worker(doing: str, consequence: str, fn, *args):
+    """`fn(*args)` in one worker process (its threads) when a pool is open, holding a slot
+    as a cell would; here without a pool. `fn` must be importable by a spawned process."""
     pool = _pool
     if pool is None:
-        return bench.run_pretraining(cells, mirror)
-    with training_slot():  # it occupies a worker as a cell would
-        return _result(pool, "pretraining the biLM", "its cells pretrain on their own when "
-                       "they train", bench.run_pretraining, cells, mirror)
+        return fn(*args)
+    with training_slot():
+        return _result(pool, doing, consequence, fn, *args)
 
 
 def _result(pool: _Pool, doing: str, consequence: str, fn, *args):
@@ -184,3 +181,31 @@ def _replace_broken(broken: _Pool) -> None:
         if _pool is broken:
             _pool = _Pool(broken.parallel, broken.threads)
     broken.abandon()
+
+
+def default_parallelism(parallel: int | None = None) -> tuple[int, int]:
+    """(cells in parallel, torch threads per cell): never more threads than cores."""
+    cores = os.cpu_count() or 1
+    # The zoo's small models gain little from a second intra-op thread (batch-32 matmuls),
+    # and the profiles' wall-clock budgets make a cell cost fixed time: so run cells side by
+    # side, one thread each up to 4 cores, two each beyond. Never more threads than cores.
+    per_cell = 1 if cores <= 4 else 2
+    parallel = parallel or max(1, cores // per_cell)
+    return parallel, max(1, cores // parallel)
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def check_dask(address: str, timeout_s: float = 10.0) -> int:
+    """Fail before any training when the Dask scheduler cannot be reached; returns workers."""
+    # Imported here: Dask (distributed) is an optional extra, needed only with --runner dask.
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout_s) as dask_client:
+            return len(dask_client.scheduler_info()["workers"])
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"Dask scheduler {address} is unreachable ({exc}); start one with "
+                          "`dask scheduler` or drop --dask-address for a local cluster") from None

@@ -55,7 +55,7 @@ class PretrainContext:
     """What a model with a `pretrain(ctx)` hook (e.g. the ELMo biLM) gets before training.
 
     `sentences` is unlabeled training text (never dev or test): in benchmark runs the
-    language's pretraining corpus (zoo.pretraining: every default dataset of the language,
+    language's pretraining corpus (zoo.corpus: every default dataset of the language,
     seed PRETRAIN_SEED), shared by every task, size and seed; in a bare `train_cell` call
     without a corpus, the dataset's own training split with the cell's seed. Cached under
     `cache_dir` by `data_fingerprint` (the corpus's) and seed.

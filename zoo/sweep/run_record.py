@@ -1,6 +1,7 @@
 """What a cell run records: its tags and params when it starts, its results once trained.
 
-The one place that turns a cell into MLflow tags and metrics (zoo.bench only calls these).
+The one place that turns a cell (zoo.cells) into MLflow tags and metrics, through zoo.tracking's
+writers; zoo.sweep.run calls these. It sits above both: zoo.tracking knows nothing of cells.
 """
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import socket
 import time
 from dataclasses import asdict
 
+from zoo.cells import PROTOCOL, ResolvedCell, TrainedCell
+from zoo.configs import config_hash, get_profile
+from zoo.measure import environment_id
+from zoo.models import get_entry
 from zoo.tracking import schema
 from zoo.tracking.records import log_example_records
 from zoo.tracking.runs import log_curve, log_metrics, log_tags
@@ -18,13 +23,8 @@ from zoo.tracking.stats import log_example_stats
 log = logging.getLogger(__name__)
 
 
-def cell_tags(cell, env: dict[str, str]) -> dict[str, object]:
-    """`cell`: a zoo.cells.ResolvedCell; the model's registry metadata plus the cell's axes."""
-    from zoo.cells import PROTOCOL
-    from zoo.configs import config_hash, get_profile
-    from zoo.measure import environment_id
-    from zoo.models import get_entry
-
+def cell_tags(cell: ResolvedCell, env: dict[str, str]) -> dict[str, object]:
+    """The model's registry metadata plus the cell's axes."""
     spec = cell.spec
     entry = get_entry(spec.model)
     smoke = get_profile(spec.profile).smoke
@@ -41,7 +41,7 @@ def cell_tags(cell, env: dict[str, str]) -> dict[str, object]:
     }
 
 
-def cell_params(cell) -> dict[str, object]:
+def cell_params(cell: ResolvedCell) -> dict[str, object]:
     """The resolved TrainConfig as params (the MLflow UI's columns show params)."""
     return {schema.MODEL: cell.spec.model,
             **{schema.train_param(k): v for k, v in asdict(cell.config).items()}}
@@ -51,7 +51,7 @@ def _utc(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
 
 
-def _trained_metrics(cell, span: tuple[float, float]) -> dict[str, float]:
+def _trained_metrics(cell: TrainedCell, span: tuple[float, float]) -> dict[str, float]:
     metrics = {schema.test_metric(k): v for k, v in cell.test.items()}
     metrics.update({schema.dev_metric(k): v for k, v in cell.dev.items()})
     # One column that compares across tasks in the MLflow UI (the `primary_metric` tag says
@@ -70,7 +70,7 @@ def _trained_metrics(cell, span: tuple[float, float]) -> dict[str, float]:
     return metrics
 
 
-def _trained_tags(cell, span: tuple[float, float]) -> dict[str, object]:
+def _trained_tags(cell: TrainedCell, span: tuple[float, float]) -> dict[str, object]:
     return {
         schema.STAGE: schema.STAGE_TRAINED, schema.MODEL_DIR: cell.model_dir,
         schema.TRAIN_EXAMPLES_TAG: cell.n_train,
@@ -87,8 +87,8 @@ def _trained_tags(cell, span: tuple[float, float]) -> dict[str, object]:
         **{schema.model_param(k): v for k, v in cell.model_description.items()}}
 
 
-def log_trained_cell(run_id: str, cell, span: tuple[float, float]) -> None:
-    """`cell`: a zoo.cells.TrainedCell. `span`: when training began and ended (the run
+def log_trained_cell(run_id: str, cell: TrainedCell, span: tuple[float, float]) -> None:
+    """`span`: when training began and ended (the run
     stays open until its latency is measured, so the MLflow UI's run duration is not the
     cell's cost; these are)."""
     log_metrics(run_id, _trained_metrics(cell, span))
