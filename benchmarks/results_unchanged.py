@@ -5,6 +5,7 @@ side.
 
     git worktree add /tmp/old <commit>   # or: git archive <commit> | tar -x -C /tmp/old
     .venv/bin/python benchmarks/results_unchanged.py --old /tmp/old --new .
+    .venv/bin/python benchmarks/results_unchanged.py --old /tmp/old --new . --small  # 8 cells
 """
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ MATRIX = ["--datasets", "mr,wnut16,tatoeba-en-es",
           "--models", "tfidf_logreg,nb_logreg,cnn_small,lstm_small,transformer_small,"
                       "feature_crf,bilstm_crf_small,seq2seq_gru_small,lexical_translation",
           "--sizes", "1000", "--seeds", "1"]
+# --small: the fewest cells that still go through every path a refactor of the sweep touches:
+# a neural model in a worker process on two tasks (cnn_small), a classical fit per task
+# (tfidf_logreg, feature_crf, lexical_translation) and the three floors; 400 examples each.
+SMALL = ["--datasets", "mr,wnut16,tatoeba-en-es",
+         "--models", "tfidf_logreg,cnn_small,feature_crf,lexical_translation",
+         "--sizes", "400", "--seeds", "1"]
 READ = """
 import json, sys
 from zoo import tracking
@@ -34,12 +41,12 @@ json.dump(rows, sys.stdout)
 """
 
 
-def run_tree(tree: Path, data_cache: Path) -> tuple[dict, float]:
+def run_tree(tree: Path, data_cache: Path, matrix: list[str]) -> tuple[dict, float]:
     home = Path(tempfile.mkdtemp(prefix="unchanged-home-"))
     env = {**os.environ, "ZOO_HOME": str(home), "ZOO_DATA_CACHE": str(data_cache),
            "PYTHONPATH": str(tree.resolve())}
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "zoo.cli", "bench", "--profile", "quick", *MATRIX],
+    subprocess.run([sys.executable, "-m", "zoo.cli", "bench", "--profile", "quick", *matrix],
                    cwd=tree, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     out = subprocess.run([sys.executable, "-c", READ], cwd=tree, env=env, check=True,
@@ -56,10 +63,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", type=Path, required=True)
     parser.add_argument("--new", type=Path, default=Path("."))
+    parser.add_argument("--small", action="store_true", help="8 cells instead of 15")
     args = parser.parse_args()
+    matrix = SMALL if args.small else MATRIX
     cache = Path(tempfile.mkdtemp(prefix="unchanged-data-"))
-    old, old_s = run_tree(args.old, cache)
-    new, new_s = run_tree(args.new, cache)
+    old, old_s = run_tree(args.old, cache, matrix)
+    new, new_s = run_tree(args.new, cache, matrix)
     print(f"{'cell':48} {'old test':>9} {'new test':>9} {'epochs':>7}  same")
     same = 0
     for cell in sorted(old.keys() | new.keys()):
