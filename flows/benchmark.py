@@ -1,6 +1,7 @@
 """The `benchmark` flow: prepare data -> train cells (parallel) -> measure (serial) -> report."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict
 
@@ -15,11 +16,17 @@ from zoo import store_lock, tracking
 from zoo.cells import CellSpec, ResolvedCell
 from zoo.configs import get_profile
 from zoo.progress import reporter
-from zoo.sweep import cost, workers
+from zoo.sweep import cost, stopping, workers
 from zoo.sweep.datastore import load_data, resolve_cells
 from zoo.sweep.plan import plan_cells
 from zoo.sweep.pretrain import pending_pretraining, run_pretraining
-from zoo.sweep.run import CellOutcome, measure_tracked, train_tracked
+from zoo.sweep.run import (
+    CellOutcome,
+    busy_machine_warning,
+    measure_tracked,
+    settle_claimed,
+    train_tracked,
+)
 from zoo.tracking import schema
 
 
@@ -66,6 +73,17 @@ def measure_cell_task(outcome: CellOutcome, mirror: str | None, threads: int,
     reporter().step_done(outcome.spec.label, measured.status, measured.error or "")
     _log_step(f"measured {outcome.spec.label}", measured.status, measured.error)
     return measured
+
+
+@task(name="settle-claimed-cell", task_run_name="reuse {outcome.spec.label}")
+def settle_claimed_task(outcome: CellOutcome, cell: ResolvedCell, exp_id: str, parent_id: str,
+                        mirror: str | None, threads: int, latency_calls: int) -> CellOutcome:
+    reporter().status(f"wait for {outcome.spec.label} (another sweep trains it)")
+    settled = settle_claimed(outcome, cell, exp_id, parent_id, mirror=mirror, threads=threads,
+                             latency_calls=latency_calls)
+    reporter().step_done(cell.label, settled.status, settled.summary or settled.error or "")
+    _log_step(f"settled {cell.label}", settled.status, settled.summary or settled.error)
+    return settled
 
 
 def _log_step(what: str, status: str, detail: str | None) -> None:
@@ -151,6 +169,18 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
                                           parent_tags(profile, cells, parallel, threads))
     logger.info("benchmark %s: %d cells, %d in parallel x %d threads", profile, len(cells),
                 parallel, threads)
+    if link := tracking.experiment_link(exp_id):  # once per sweep, not once per cell
+        # Not print(): with log_prints=True Prefect turns it into a log record the console
+        # does not show.
+        sys.stdout.write(f"MLflow experiment: {link}\n")
+    progress = stopping.SweepProgress(len(cells))
+    with stopping.stoppable(exp_id, parent_id, progress):
+        return _run_cells(logger, cells, exp_id, parent_id, progress, parallel, threads,
+                          refresh, experiment, report_dir, data_mirror, latency_calls, started)
+
+
+def _run_cells(logger, cells, exp_id, parent_id, progress, parallel, threads, refresh,
+               experiment, report_dir, data_mirror, latency_calls, started) -> dict:
     reporter().start(2 * len(cells))  # train + measure per cell
     for name in sorted({c.dataset for c in cells}):
         reporter().status(f"prepare {name}")
@@ -164,8 +194,8 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
     with workers.cell_pool(parallel, threads):
         pretraining = [pretrain_task.submit(to_pretrain, data_mirror)] if to_pretrain else []
         futures = submit_bounded(cost.longest_first(resolved), parallel + QUEUED_CELLS,
-                                 lambda cell: train_cell_task.submit(
-                                     cell, exp_id, parent_id, data_mirror, refresh, threads),
+                                 lambda cell: progress.follow(train_cell_task.submit(
+                                     cell, exp_id, parent_id, data_mirror, refresh, threads)),
                                  running=pretraining)
         trained = [f.result() for f in futures]
     for row in (pretraining[0].result() if pretraining else []):
@@ -173,7 +203,16 @@ def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, ref
                     row["language"], row["seconds"],
                     row.get(schema.PRETRAIN_PERPLEXITY, float("nan")))
     # Latency is measured only now, one cell at a time, with no training running beside it.
-    outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls) for o in trained]
+    if any(o.status == "trained" for o in trained) and (busy := busy_machine_warning(threads)):
+        logger.warning(busy)
+    outcomes = [measure_cell_task(o, data_mirror, threads, latency_calls)
+                if o.status != "claimed" else o for o in trained]
+    # Cells another sweep on the same store was training: waited for only now, after this
+    # sweep measured its own (zoo.tracking.claims), so two sweeps never wait on each other.
+    by_key = {cell.key: cell for cell in resolved}
+    outcomes = [settle_claimed_task(o, by_key[o.key], exp_id, parent_id, data_mirror, threads,
+                                    latency_calls) if o.status == "claimed" else o
+                for o in outcomes]
     counts = summarize(outcomes)
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:

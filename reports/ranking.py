@@ -59,6 +59,9 @@ class Row:
     latency_p50: float | None = None
     latency_p90: float | None = None
     latency_p99: float | None = None
+    # Some seed's latency was timed while other processes kept the cores busy
+    # (zoo.measure.MachineLoadMeter): not comparable with figures measured alone.
+    latency_under_load: bool = False
     throughput: float | None = None
     params: float | None = None
     size_bytes: float | None = None
@@ -114,6 +117,7 @@ def aggregate(cells: Sequence[Cell], task: str, n_train: int | None = None) -> l
             latency_p50=_mean(c.metric(schema.LATENCY_P50) for c in group),
             latency_p90=_mean(c.metric(schema.LATENCY_P90) for c in group),
             latency_p99=_mean(c.metric(schema.LATENCY_P99) for c in group),
+            latency_under_load=any(c.metric(schema.LATENCY_UNDER_LOAD) == 1.0 for c in group),
             throughput=_mean(c.metric(schema.THROUGHPUT_EXAMPLES) for c in group),
             params=_mean(c.metric(schema.SIZE_PARAMS) for c in group),
             size_bytes=_mean(c.metric(schema.SIZE_BYTES) for c in group),

@@ -34,6 +34,7 @@ from zoo.encoders.scalar_mix import find_mix, mix_metrics
 from zoo.evaluate import evaluate
 from zoo.example_log import example_records
 from zoo.measure import (
+    MachineLoadMeter,
     PeakRss,
     count_params,
     file_size,
@@ -375,9 +376,14 @@ def measure_cell(model_dir: Path, data: PreparedDataset, *, latency_calls: int =
         torch.set_num_threads(threads)
     predictor, _ = load_predictor(Path(model_dir))
     test = data.splits["test"]
-    latency = measure_latency(predictor, test, calls=latency_calls)
+    with MachineLoadMeter() as load:  # a p90 taken beside other work says so
+        latency = measure_latency(predictor, test, calls=latency_calls)
     throughput = measure_throughput(predictor, test)
+    busy = load.result.busy(torch.get_num_threads())
     return {
+        schema.LATENCY_LOAD_1M: load.result.load_1m,
+        schema.LATENCY_OTHERS_BUSY_CORES: load.result.others_busy_cores,
+        schema.LATENCY_UNDER_LOAD: float(busy),
         schema.LATENCY_P50: latency.p50_ms, schema.LATENCY_P90: latency.p90_ms,
         schema.LATENCY_P99: latency.p99_ms, schema.LATENCY_MEAN: latency.mean_ms,
         schema.LATENCY_CALLS: float(latency.calls),

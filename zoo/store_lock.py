@@ -73,3 +73,11 @@ def holding(what: str, *, wait: bool, log=None) -> Iterator[None]:
         with contextlib.suppress(OSError):
             note.unlink()
         lock.release()
+
+
+def forget_note() -> None:
+    """Remove the holder's note when this process holds the store: for a sweep that is
+    leaving without unwinding (zoo.interrupt); the OS lock itself goes with the process."""
+    if lock_path() in _held:
+        with contextlib.suppress(OSError):
+            home.store_holder_path().unlink()

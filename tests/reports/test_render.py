@@ -176,3 +176,18 @@ def _claim_rows(html: str) -> list[tuple[int, str, str, str]]:
                  for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.DOTALL)]
         out.append((int(cells[0]), cells[6], cells[4], cells[5]))
     return out
+
+
+def test_latency_measured_under_load_is_flagged(fresh_store, tmp_path):
+    """A p90 timed beside other work (zoo.measure.MachineLoadMeter) carries a mark in the
+    leaderboard, in HTML and Markdown; one measured alone does not (issue 28)."""
+    busy = make_run("bilstm_small", p50=4.0)
+    busy["metrics"].update({"latency/under_load": 1.0, "latency/others_busy_cores": 1.6})
+    alone = make_run("tfidf_logreg", p50=0.5)
+    alone["metrics"].update({"latency/under_load": 0.0, "latency/others_busy_cores": 0.1})
+    log_runs([busy, alone, make_run("majority_class", quality=0.5)], "loaded")
+    html = render_report("loaded", tmp_path / "r").read_text()
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert html.count(">under load</small>") == 1 and md.count("[under load]") == 1
+    flagged = [line for line in md.splitlines() if "[under load]" in line]
+    assert flagged[0].startswith("| 1= | `bilstm_small`")  # the slow one, not tfidf_logreg

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from zoo import home, tracking
 from zoo.cells import CellSpec, ResolvedCell, TrainedCell, measure_cell, resolve_cell
-from zoo.measure import environment
+from zoo.measure import MachineLoadMeter, environment
 from zoo.sweep import workers
 from zoo.sweep.datastore import prepared
 from zoo.sweep.run_record import cell_params, cell_tags, log_trained_cell
-from zoo.tracking import schema
+from zoo.tracking import claims, schema
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,18 @@ class CellOutcome:
 def train_tracked(cell: ResolvedCell, exp_id: str, parent_id: str | None, *,
                   mirror: str | None = None, refresh: bool = False,
                   on_epoch=None) -> CellOutcome:
-    """Train + evaluate one cell and log it; skips cells that already finished."""
+    """Train + evaluate one cell and log it; skips cells that already finished. A cell that
+    another live sweep on the same store is training comes back "claimed" (its run id):
+    the sweep waits for it only after measuring its own cells (`settle_claimed`), since two
+    sweeps waiting for each other's unmeasured cells would wait forever."""
     start, spec, key = time.perf_counter(), cell.spec, cell.key
-    if not refresh and (done := tracking.finished_cell_run(exp_id, key)):
-        return CellOutcome(spec, key, "cached", run_id=done)
-    run_id, model_dir = tracking.resumable_cell_run(exp_id, key)
+    if not refresh:
+        if done := tracking.finished_cell_run(exp_id, key):
+            return _cached(done, spec, key, "")
+        if rivals := claims.live_claims(exp_id, key, parent_id):
+            return _claimed(rivals[0].info.run_id, spec, key)
+    run_id, model_dir = tracking.resumable_cell_run(
+        exp_id, key, keep=lambda run: claims.claimed_elsewhere(run, parent_id))
     if run_id and not refresh:
         return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=model_dir)
     with contextlib.ExitStack() as slot:
@@ -53,6 +60,8 @@ def train_tracked(cell: ResolvedCell, exp_id: str, parent_id: str | None, *,
         slot.enter_context(workers.training_slot())
         run_id = tracking.start_cell_run(exp_id, parent_id, spec.label, key,
                                          cell_tags(cell, environment()), cell_params(cell))
+        if not refresh and (theirs := claims.won(exp_id, key, run_id, parent_id)):
+            return _claimed(theirs, spec, key)  # another sweep claimed it a moment earlier
         try:
             began = time.time()
             trained = _train_with_oom_retry(cell, run_id, mirror, on_epoch)
@@ -66,6 +75,33 @@ def train_tracked(cell: ResolvedCell, exp_id: str, parent_id: str | None, *,
                                seconds=time.perf_counter() - start)
     return CellOutcome(spec, key, "trained", run_id=run_id, model_dir=trained.model_dir,
                        seconds=time.perf_counter() - start, summary=summary_line(trained))
+
+
+def settle_claimed(outcome: CellOutcome, cell: ResolvedCell, exp_id: str,
+                   parent_id: str | None, *, mirror: str | None = None,
+                   threads: int | None = None, latency_calls: int = 200) -> CellOutcome:
+    """A cell another sweep claimed, once this sweep has measured its own: its FINISHED run
+    reused, or, when that sweep went away or its run failed, trained and measured here."""
+    while outcome.status == "claimed":
+        if claims.wait_for(outcome.run_id) == "FINISHED":
+            return _cached(outcome.run_id, outcome.spec, outcome.key,
+                           " (trained by another sweep)")
+        outcome = train_tracked(cell, exp_id, parent_id, mirror=mirror)
+    return measure_tracked(outcome, mirror=mirror, threads=threads,
+                           latency_calls=latency_calls)
+
+
+def _claimed(run_id: str, spec: CellSpec, key: str) -> CellOutcome:
+    return CellOutcome(spec, key, "claimed", run_id=run_id,
+                       summary="another sweep trains it; reused once it finishes")
+
+
+def _cached(run_id: str, spec: CellSpec, key: str, by: str) -> CellOutcome:
+    """A reused run, with its score: a cached cell printed without one looked untrained."""
+    metric = schema.PRIMARY_METRIC[spec.task]
+    score = tracking.run_metric(run_id, schema.test_metric(metric))
+    scored = f"test {metric} {score:.3f}" if score is not None else f"no test {metric}"
+    return CellOutcome(spec, key, "cached", run_id=run_id, summary=f"{scored}{by}")
 
 
 def summary_line(cell: TrainedCell) -> str:
@@ -115,3 +151,15 @@ def measure_tracked(outcome: CellOutcome, *, mirror: str | None = None,
         error = f"{type(exc).__name__} while measuring: {exc}"
         tracking.fail_cell_run(outcome.run_id, error)
         return replace(outcome, status="failed", error=error)
+
+
+def busy_machine_warning(threads: int, probe_s: float = 0.5) -> str | None:
+    """One line when other processes keep more cores busy than measuring leaves free: the
+    sweep says so once before it times latencies (each run records its own load too)."""
+    with MachineLoadMeter() as load:
+        time.sleep(probe_s)
+    if not load.result.busy(threads):
+        return None
+    return (f"the machine is busy: other processes use {load.result.others_busy_cores:.1f} of "
+            f"{load.result.cores} cores; latencies measured now are flagged in the report as "
+            "measured under load (run the sweep alone for comparable figures)")

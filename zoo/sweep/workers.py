@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from zoo import interrupt
 from zoo.cells import ResolvedCell, TrainedCell, train_cell
 from zoo.errors import ConfigError
 from zoo.sweep.datastore import prepared, pretrain_corpus
@@ -42,6 +43,7 @@ _slots: threading.Semaphore | None = None  # one per worker process of the open 
 
 def _init_worker(threads: int, progress, parent: int) -> None:
     global _progress
+    interrupt.ignore_in_worker()  # Ctrl-C reaches the whole process group: the parent ends us
     torch.set_num_threads(threads)
     _progress = progress
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,

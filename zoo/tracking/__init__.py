@@ -31,6 +31,7 @@ from zoo.tracking.runs import (
     log_metrics,
     log_tags,
     resumable_cell_run,
+    run_metric,
     start_cell_run,
     start_parent_run,
 )
@@ -47,6 +48,7 @@ from zoo.tracking.store import (
     check_reachable,
     client,
     experiment_id,
+    experiment_link,
     find_experiment_id,
     local_store,
     state_dir,
@@ -64,10 +66,11 @@ from zoo.tracking.ui import (
 __all__ = [
     "CELL_KEY", "DEFAULT_EXPERIMENT", "ERROR", "EXPERIMENT_KIND", "KIND", "PARENT", "STAGE",
     "UI_HOST", "UI_PORT", "cell_runs", "check_existing_experiment",
-    "check_reachable", "client", "close_dead_parents", "experiment_id", "fail_cell_run",
+    "check_reachable", "client", "close_dead_parents", "experiment_id", "experiment_link",
+    "fail_cell_run",
     "find_experiment_id", "finish_parent_run", "finish_run", "finished_cell_keys", "finished_cell_run",
     "load_example_stats", "load_parent_runs", "load_runs", "local_store", "log_curve",
     "log_example_stats", "log_metrics", "log_tags", "model_version_url",
-    "register_model_version", "resumable_cell_run", "run_url", "schema",
+    "register_model_version", "resumable_cell_run", "run_metric", "run_url", "schema",
     "start_cell_run", "start_parent_run", "state_dir", "tracking_uri", "ui_base_url",
 ]

@@ -44,7 +44,7 @@ def start_parent_run(exp_id: str, name: str, tags: Mapping[str, object]) -> str:
     return run.info.run_id
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -60,7 +60,7 @@ def close_dead_parents(exp_id: str) -> int:
     for run in c.search_runs([exp_id], f"{_of_kind(schema.KIND_BENCHMARK)} and "
                                        "attributes.status = 'RUNNING'", max_results=1000):
         tags = run.data.tags
-        if tags.get(schema.PARENT_HOST) == socket.gethostname() and not _pid_alive(
+        if tags.get(schema.PARENT_HOST) == socket.gethostname() and not pid_alive(
                 int(tags.get(schema.PARENT_PID, "0") or 0)):
             c.set_terminated(run.info.run_id, status="KILLED")
             closed += 1
@@ -90,6 +90,11 @@ def finished_cell_run(exp_id: str, key: str) -> str | None:
         if run.info.status == "FINISHED":
             return run.info.run_id
     return None
+
+
+def run_metric(run_id: str, name: str) -> float | None:
+    """One metric's latest value on a run (None when it was never logged)."""
+    return client().get_run(run_id).data.metrics.get(name)
 
 
 def finished_cell_keys(exp_id: str) -> set[str]:

@@ -157,6 +157,12 @@ LATENCY_MEAN, LATENCY_CALLS, LATENCY_WARMUP = (
     "latency/mean_ms", "latency/calls", "latency/warmup_calls")
 THROUGHPUT_EXAMPLES = "throughput/examples_per_s"
 THROUGHPUT_TOKENS, THROUGHPUT_BATCH = "throughput/tokens_per_s", "throughput/batch_size"
+# What else ran while the latency was timed (zoo.measure.MachineLoadMeter): the 1-minute load
+# average, the cores other processes kept busy, and 1.0 when that left the model's threads
+# fewer free cores than they need (the report flags those latencies).
+LATENCY_LOAD_1M = "latency/load_1m"
+LATENCY_OTHERS_BUSY_CORES = "latency/others_busy_cores"
+LATENCY_UNDER_LOAD = "latency/under_load"
 MEASURE_THREADS = "measure/threads"
 # zoo.sweep.run_record logs these; reports.ranking reads them.
 SIZE_PARAMS, SIZE_BYTES = "size/params", "size/bytes"

@@ -15,6 +15,10 @@ local_store = home.mlflow_db
 state_dir = home.zoo_home
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# With a tracking server MLflow prints "View run ... / View experiment ..." each time a run
+# ends (two lines, and a run lookup, per cell); a sweep prints the experiment's link once
+# (experiment_link).
+os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
 
 DEFAULT_EXPERIMENT = schema.EXPERIMENT
 # Re-exported by zoo.tracking for its callers (zoo.sweep, flows, tests): zoo.tracking.schema's.
@@ -111,3 +115,11 @@ def find_experiment_id(name: str = DEFAULT_EXPERIMENT) -> str | None:
     """The experiment's id, or None; unlike `experiment_id` it never creates one."""
     exp = client().get_experiment_by_name(name)
     return exp.experiment_id if exp is not None else None
+
+
+def experiment_link(exp_id: str) -> str | None:
+    """The MLflow UI page of the experiment, when the store is a tracking server."""
+    uri = tracking_uri()
+    if not uri.startswith(("http://", "https://")):
+        return None
+    return f"{uri.rstrip('/')}/#/experiments/{exp_id}"
