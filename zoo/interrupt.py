@@ -77,10 +77,12 @@ class SweepStop:
         worker.start()
         worker.join(CLEANUP_BUDGET_S)
         if worker.is_alive():
-            print(f"while stopping: clean-ups still running after {CLEANUP_BUDGET_S:.0f} s; "
-                  "the next sweep resumes from what they left", file=sys.stderr)
+            _say(f"while stopping: clean-ups still running after {CLEANUP_BUDGET_S:.0f} s; "
+                 "the next sweep resumes from what they left")
         terminate_children()  # anything a clean-up started, or a pool that re-spawned
-        print(self._summary(signum), file=sys.stderr, flush=True)
+        # Not print(): inside a Prefect flow with log_prints it becomes a log record with a
+        # prefix; the user's one line goes to the terminal as it is.
+        _say(self._summary(signum))
         sys.stdout.flush()
         os._exit(128 + signum)
 
@@ -92,8 +94,12 @@ class SweepStop:
             try:
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - one failed clean-up must not stop the rest
-                print(f"while stopping: {what} failed: {type(exc).__name__}: {exc}",
-                      file=sys.stderr)
+                _say(f"while stopping: {what} failed: {type(exc).__name__}: {exc}")
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def terminate_children(grace_s: float = CHILD_GRACE_S) -> int:

@@ -18,7 +18,8 @@ _spec.loader.exec_module(localstack)
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 # A tiny matrix: one small data size, one seed, one epoch, few latency calls.
-TINY = {"datasets": "mr", "train_sizes": "200", "seeds": "1", "overrides": {"epochs": 1},
+# Typed, as the flow declares its parameters (Prefect refuses "mr" for list[str] with a 409).
+TINY = {"datasets": ["mr"], "train_sizes": [200], "seeds": [1], "overrides": {"epochs": 1},
         "latency_calls": 10}
 # MLflow's own HTTP retries (urllib3, exponential backoff), shortened for tests; the defaults
 # (7 retries, factor 2) wait about 4 minutes before giving up.

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 FIRST, SECOND = "tiny_gru", "tiny_lstm"
 FLOOR = "majority_class"  # every run plans its task's trivial floor beside the requested models
 # parallel=1: the cells train one after the other, so each fault hits a known moment.
-MATRIX = {**TINY, "models": f"{FIRST},{SECOND}", "overrides": {"epochs": 2}, "parallel": 1}
+MATRIX = {**TINY, "models": [FIRST, SECOND], "overrides": {"epochs": 2}, "parallel": 1}
 
 
 def _params(experiment: str, team) -> dict:

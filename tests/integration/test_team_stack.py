@@ -69,7 +69,7 @@ def test_benchmark_deployment_end_to_end(healthy, experiment):
     team = healthy
     report_dir = team.stack.root / f"report-{experiment}"
     run_id = team.run("benchmark/nightly-quick", {
-        **TINY, "models": "tiny_lstm,tfidf_logreg", "experiment": experiment,
+        **TINY, "models": ["tiny_lstm", "tfidf_logreg"], "experiment": experiment,
         "report_dir": str(report_dir)})
     state = team.wait(run_id, timeout=420)
     assert state["type"] == "COMPLETED", f"{state}\n{team.logs(run_id)[-3000:]}"
