@@ -11,7 +11,7 @@ drift: a new model is its builder in a family file plus its row here (the test p
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,17 @@ def names(pattern: str = "*", task: str | None = None) -> list[str]:
             and (task is None or task in f.tasks)]
 
 
+def _with_twins(base: ModelFacts) -> tuple[ModelFacts, ...]:
+    """A float model and its ONNX Runtime float and int8 twins, whose facts are the base's
+    but for the name, runtime and description (as families/realtime.py registers them)."""
+    return (base, *(replace(base, name=f"{base.name}{suffix}", runtime=runtime, base=base.name,
+                            description=f"{base.description.rstrip('.')} [ONNX Runtime {kind}]")
+                    for suffix, runtime, kind in (("_ort", "onnx", "float"),
+                                                  ("_ort_q8", "onnx_q8", "int8"))))
+
+
 # Sorted by name (the listing's order).
-MODELS: tuple[ModelFacts, ...] = (
+MODELS: tuple[ModelFacts, ...] = tuple(sorted((
     ModelFacts("all_o", "floor", ("ner",), kind="classical", floor=True,
                description='Floor: "O" for every token; span F1 0 by construction.'),
     ModelFacts("bilstm_base", "bilstm", ("sentiment", "ner"), size="base", params=4_516_994,
@@ -51,41 +60,23 @@ MODELS: tuple[ModelFacts, ...] = (
     ModelFacts("bilstm_crf_base", "bilstm_crf", ("ner",), size="base", params=4_593_973,
                description="BiLSTM-CNN-CRF: 2 layers, 256 hidden per direction, 200-d embeddings "
                            "+ a 30-filter"),
-    ModelFacts("bilstm_crf_small", "bilstm_crf", ("ner",), size="small", params=1_280_501,
-               description="BiLSTM-CNN-CRF (the canonical NER model): 1 layer, 128 hidden per "
-                           "direction, 100-d"),
-    ModelFacts("bilstm_crf_small_ort", "bilstm_crf", ("ner",), size="small", runtime="onnx",
-               base="bilstm_crf_small", params=1_280_501,
-               description="BiLSTM-CNN-CRF (the canonical NER model): 1 layer, 128 hidden per "
-                           "direction, 100-d [ONNX Runtime float]"),
-    ModelFacts("bilstm_crf_small_ort_q8", "bilstm_crf", ("ner",), size="small", runtime="onnx_q8",
-               base="bilstm_crf_small", params=1_280_501,
-               description="BiLSTM-CNN-CRF (the canonical NER model): 1 layer, 128 hidden per "
-                           "direction, 100-d [ONNX Runtime int8]"),
-    ModelFacts("bilstm_small", "bilstm", ("sentiment", "ner"), size="small", params=1_236_546,
-               description="BiLSTM, 1 layer, 128 hidden per direction, 100-d embeddings."),
-    ModelFacts("bilstm_small_ort", "bilstm", ("sentiment", "ner"), size="small", runtime="onnx",
-               base="bilstm_small", params=1_236_546,
-               description="BiLSTM, 1 layer, 128 hidden per direction, 100-d embeddings [ONNX "
-                           "Runtime float]"),
-    ModelFacts("bilstm_small_ort_q8", "bilstm", ("sentiment", "ner"), size="small",
-               runtime="onnx_q8", base="bilstm_small", params=1_236_546,
-               description="BiLSTM, 1 layer, 128 hidden per direction, 100-d embeddings [ONNX "
-                           "Runtime int8]"),
+    *_with_twins(ModelFacts(
+        "bilstm_crf_small", "bilstm_crf", ("ner",),
+        size="small", params=1_280_501,
+        description="BiLSTM-CNN-CRF (the canonical NER model): 1 layer, 128 hidden per "
+                    "direction, 100-d")),
+    *_with_twins(ModelFacts(
+        "bilstm_small", "bilstm", ("sentiment", "ner"),
+        size="small", params=1_236_546,
+        description="BiLSTM, 1 layer, 128 hidden per direction, 100-d embeddings.")),
     ModelFacts("cnn_base", "cnn", ("sentiment", "ner"), size="base", params=2_481_802,
                description="Kim CNN, 200 filters x widths 3/4/5 (sentiment); 3 layers x widths "
                            "3/5 (NER)."),
-    ModelFacts("cnn_small", "cnn", ("sentiment", "ner"), size="small", params=1_120_902,
-               description="Kim CNN, 100 filters x widths 3/4/5 (sentiment); 2 layers x widths "
-                           "3/5 (NER)."),
-    ModelFacts("cnn_small_ort", "cnn", ("sentiment", "ner"), size="small", runtime="onnx",
-               base="cnn_small", params=1_120_902,
-               description="Kim CNN, 100 filters x widths 3/4/5 (sentiment); 2 layers x widths "
-                           "3/5 (NER) [ONNX Runtime float]"),
-    ModelFacts("cnn_small_ort_q8", "cnn", ("sentiment", "ner"), size="small", runtime="onnx_q8",
-               base="cnn_small", params=1_120_902,
-               description="Kim CNN, 100 filters x widths 3/4/5 (sentiment); 2 layers x widths "
-                           "3/5 (NER) [ONNX Runtime int8]"),
+    *_with_twins(ModelFacts(
+        "cnn_small", "cnn", ("sentiment", "ner"),
+        size="small", params=1_120_902,
+        description="Kim CNN, 100 filters x widths 3/4/5 (sentiment); 2 layers x widths "
+                    "3/5 (NER).")),
     ModelFacts("copy_source", "floor", ("translation",), kind="classical", floor=True,
                description="Floor: the source tokens unchanged (the BLEU of echoing the input)."),
     ModelFacts("elmo_finetune_base", "elmo", ("sentiment", "ner"), size="base",
@@ -120,14 +111,10 @@ MODELS: tuple[ModelFacts, ...] = (
                            "direction."),
     ModelFacts("lstm_base", "lstm", ("sentiment", "ner"), size="base", params=2_996_354,
                description="LSTM, 2 layers, 256 hidden, 200-d embeddings."),
-    ModelFacts("lstm_small", "lstm", ("sentiment", "ner"), size="small", params=1_118_274,
-               description="LSTM, 1 layer, 128 hidden, 100-d embeddings."),
-    ModelFacts("lstm_small_ort", "lstm", ("sentiment", "ner"), size="small", runtime="onnx",
-               base="lstm_small", params=1_118_274,
-               description="LSTM, 1 layer, 128 hidden, 100-d embeddings [ONNX Runtime float]"),
-    ModelFacts("lstm_small_ort_q8", "lstm", ("sentiment", "ner"), size="small", runtime="onnx_q8",
-               base="lstm_small", params=1_118_274,
-               description="LSTM, 1 layer, 128 hidden, 100-d embeddings [ONNX Runtime int8]"),
+    *_with_twins(ModelFacts(
+        "lstm_small", "lstm", ("sentiment", "ner"),
+        size="small", params=1_118_274,
+        description="LSTM, 1 layer, 128 hidden, 100-d embeddings.")),
     ModelFacts("majority_class", "floor", ("sentiment",), kind="classical", floor=True,
                description="Floor: the most frequent training label for every sentence (ties: "
                            "label order)."),
@@ -135,20 +122,12 @@ MODELS: tuple[ModelFacts, ...] = (
                pretrained="all-MiniLM-L6-v2", encoder_mode="frozen", params=22_566_154,
                description="all-MiniLM-L6-v2 frozen, scalar mix of its 7 layers (ELMo recipe); "
                            "linear probe,"),
-    ModelFacts("minilm_l6", "pretrained_transformer", ("sentiment", "ner"), size="base",
-               pretrained="all-MiniLM-L6-v2", encoder_mode="finetuned", params=22_566_146,
-               description="MiniLM-L6-H384 (all-MiniLM-L6-v2, pretrained, uncased), fine-tuned; "
-                           "22.7M params."),
-    ModelFacts("minilm_l6_ort", "pretrained_transformer", ("sentiment", "ner"), size="base",
-               runtime="onnx", base="minilm_l6", pretrained="all-MiniLM-L6-v2",
-               encoder_mode="finetuned", params=22_566_146,
-               description="MiniLM-L6-H384 (all-MiniLM-L6-v2, pretrained, uncased), fine-tuned; "
-                           "22.7M params [ONNX Runtime float]"),
-    ModelFacts("minilm_l6_ort_q8", "pretrained_transformer", ("sentiment", "ner"), size="base",
-               runtime="onnx_q8", base="minilm_l6", pretrained="all-MiniLM-L6-v2",
-               encoder_mode="finetuned", params=22_566_146,
-               description="MiniLM-L6-H384 (all-MiniLM-L6-v2, pretrained, uncased), fine-tuned; "
-                           "22.7M params [ONNX Runtime int8]"),
+    *_with_twins(ModelFacts(
+        "minilm_l6", "pretrained_transformer", ("sentiment", "ner"),
+        size="base",
+        pretrained="all-MiniLM-L6-v2", encoder_mode="finetuned", params=22_566_146,
+        description="MiniLM-L6-H384 (all-MiniLM-L6-v2, pretrained, uncased), fine-tuned; "
+                    "22.7M params.")),
     ModelFacts("nb_bigrams", "tfidf", ("sentiment",), kind="classical",
                description="Multinomial naive Bayes on binary word uni+bigrams (MNB-bi), alpha "
                            "tuned on dev."),
@@ -178,35 +157,23 @@ MODELS: tuple[ModelFacts, ...] = (
     ModelFacts("tfidf_logreg", "tfidf", ("sentiment",), kind="classical",
                description="TF-IDF (word uni+bigrams, sublinear tf) + logistic regression, C "
                            "tuned on dev."),
-    ModelFacts("tiny_bert", "pretrained_transformer", ("sentiment", "ner"), size="tiny",
-               encoder_mode="finetuned", params=166_978,
-               description="BERT, 2 layers of 16 (random init, a WordPiece vocabulary of the "
-                           "data; tests only)."),
+    *_with_twins(ModelFacts(
+        "tiny_bert", "pretrained_transformer", ("sentiment", "ner"),
+        size="tiny",
+        encoder_mode="finetuned", params=166_978,
+        description="BERT, 2 layers of 16 (random init, a WordPiece vocabulary of the "
+                    "data; tests only).")),
     ModelFacts("tiny_bert_frozen", "pretrained_transformer", ("sentiment", "ner"), size="tiny",
                encoder_mode="frozen", params=166_982,
                description="BERT, 2 layers of 16, frozen under a scalar mix + BiLSTM 8 for NER "
                            "(tests only)."),
-    ModelFacts("tiny_bert_ort", "pretrained_transformer", ("sentiment", "ner"), size="tiny",
-               runtime="onnx", base="tiny_bert", encoder_mode="finetuned", params=166_978,
-               description="BERT, 2 layers of 16 (random init, a WordPiece vocabulary of the "
-                           "data; tests only) [ONNX Runtime float]"),
-    ModelFacts("tiny_bert_ort_q8", "pretrained_transformer", ("sentiment", "ner"), size="tiny",
-               runtime="onnx_q8", base="tiny_bert", encoder_mode="finetuned", params=166_978,
-               description="BERT, 2 layers of 16 (random init, a WordPiece vocabulary of the "
-                           "data; tests only) [ONNX Runtime int8]"),
     ModelFacts("tiny_bilstm", "bilstm", ("sentiment", "ner"), size="tiny", params=170_882,
                description="BiLSTM, 2 layers, 16 hidden per direction (tests only)."),
-    ModelFacts("tiny_bilstm_crf", "bilstm_crf", ("ner",), size="tiny", params=168_497,
-               description="BiLSTM-CNN-CRF, 1 layer, 16 hidden per direction, 8 char filters "
-                           "(tests only)."),
-    ModelFacts("tiny_bilstm_crf_ort", "bilstm_crf", ("ner",), size="tiny", runtime="onnx",
-               base="tiny_bilstm_crf", params=168_497,
-               description="BiLSTM-CNN-CRF, 1 layer, 16 hidden per direction, 8 char filters "
-                           "(tests only) [ONNX Runtime float]"),
-    ModelFacts("tiny_bilstm_crf_ort_q8", "bilstm_crf", ("ner",), size="tiny", runtime="onnx_q8",
-               base="tiny_bilstm_crf", params=168_497,
-               description="BiLSTM-CNN-CRF, 1 layer, 16 hidden per direction, 8 char filters "
-                           "(tests only) [ONNX Runtime int8]"),
+    *_with_twins(ModelFacts(
+        "tiny_bilstm_crf", "bilstm_crf", ("ner",),
+        size="tiny", params=168_497,
+        description="BiLSTM-CNN-CRF, 1 layer, 16 hidden per direction, 8 char filters "
+                    "(tests only).")),
     ModelFacts("tiny_cnn", "cnn", ("sentiment", "ner"), size="tiny", params=161_610,
                description="CNN, 8 filters per width (tests only)."),
     ModelFacts("tiny_elmo_finetune", "elmo", ("sentiment", "ner"), size="tiny",
@@ -217,17 +184,13 @@ MODELS: tuple[ModelFacts, ...] = (
                description="ELMo (tiny biLM, frozen) + task BiLSTM, 8 hidden (tests only)."),
     ModelFacts("tiny_gru", "gru", ("sentiment", "ner"), size="tiny", params=161_698,
                description="GRU, 1 layer, 16 hidden (tests only)."),
-    ModelFacts("tiny_lstm", "lstm", ("sentiment", "ner"), size="tiny", params=162_242,
-               description="LSTM, 1 layer, 16 hidden (tests only)."),
+    *_with_twins(ModelFacts(
+        "tiny_lstm", "lstm", ("sentiment", "ner"),
+        size="tiny", params=162_242,
+        description="LSTM, 1 layer, 16 hidden (tests only).")),
     ModelFacts("tiny_lstm_attn", "lstm_attn", ("sentiment",), size="tiny", params=166_594,
                description="BiLSTM + attention pooling, 1 layer, 16 hidden per direction (tests "
                            "only)."),
-    ModelFacts("tiny_lstm_ort", "lstm", ("sentiment", "ner"), size="tiny", runtime="onnx",
-               base="tiny_lstm", params=162_242,
-               description="LSTM, 1 layer, 16 hidden (tests only) [ONNX Runtime float]"),
-    ModelFacts("tiny_lstm_ort_q8", "lstm", ("sentiment", "ner"), size="tiny", runtime="onnx_q8",
-               base="tiny_lstm", params=162_242,
-               description="LSTM, 1 layer, 16 hidden (tests only) [ONNX Runtime int8]"),
     ModelFacts("tiny_rnn", "rnn", ("sentiment", "ner"), size="tiny", params=160_610,
                description="Elman RNN, 1 layer, 16 hidden (tests only)."),
     ModelFacts("tiny_seq2seq_gru", "seq2seq_gru", ("translation",), size="tiny", params=662_290,
@@ -260,6 +223,6 @@ MODELS: tuple[ModelFacts, ...] = (
                params=1_545_474,
                description="Pre-LN Transformer encoder, d=128, 2 layers, 4 heads, ff 256, dropout "
                            "0.1."),
-)
+), key=lambda facts: facts.name))
 
 BY_NAME: dict[str, ModelFacts] = {f.name: f for f in MODELS}
