@@ -28,7 +28,7 @@ bench: setup  ## the main job: quick profile end to end, prints where the report
 # The default run includes the team-stack and fault tests (real PostgreSQL, Prefect server,
 # MLflow server, Dask processes): 9 to 13 minutes on 2 cores in all (2026-12-03/04).
 test: setup system-deps  ## the default test run (what CI runs): everything but slow tests
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-slow: setup system-deps
 	$(PY) -m pytest -m "slow" $(PYTEST_ARGS)

@@ -131,7 +131,8 @@ def test_recipe_order_task_over_family_profile_budget_user_last():
 
 
 RECIPE_KEYS = {"epochs", "patience", "min_epochs", "lr", "batch_size", "unk_replace",
-               "warmup_steps", "decay", "label_smoothing", "vocab_min_freq"}
+               "warmup_steps", "warmup_fraction", "decay", "label_smoothing",
+               "vocab_min_freq"}
 
 
 def test_profiles_set_budgets_not_recipes():
@@ -178,3 +179,22 @@ def test_runtime_twins_are_planned_after_every_torch_cell():
     runtimes = [get_entry(c.model).runtime for c in plan_cells("quick")]
     first_twin = next(i for i, r in enumerate(runtimes) if r != "torch")
     assert first_twin > 0 and all(r != "torch" for r in runtimes[first_twin:])
+
+
+def test_warmup_fraction_scales_with_the_run_and_decays_to_zero():
+    """BERT's schedule: warmup over 10 % of the run's steps, then linear decay to 0 at its
+    last step, whatever the data size (a fixed 100-step warmup was most of a small run)."""
+    from zoo.configs import TrainConfig
+    from zoo.train import lr_lambda
+
+    cfg = TrainConfig(warmup_fraction=0.1, decay="linear")
+    for total in (108, 1064):
+        factor = lr_lambda(cfg, total)
+        warm = round(0.1 * total)
+        assert factor(0) == pytest.approx(1 / warm)
+        assert factor(warm - 1) == pytest.approx(1.0)  # the peak at the end of warmup
+        assert factor(total - 1) == pytest.approx(0.0)
+    fixed = lr_lambda(TrainConfig(warmup_steps=50, warmup_fraction=0.1, decay="linear"), 108)
+    assert fixed(49) == pytest.approx(1.0)  # the larger of the two applies
+    with pytest.raises(Exception, match="warmup_fraction"):
+        TrainConfig(warmup_fraction=1.0)

@@ -100,9 +100,10 @@ def stop_summary(scores: Sequence[float], reason: str, patience: int,
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
     """Multiplier on the base learning rate at optimizer step `step`."""
+    warm = max(cfg.warmup_steps, round(cfg.warmup_fraction * total_steps))
+
     def factor(step: int) -> float:
         step = step + 1
-        warm = cfg.warmup_steps
         if warm and step <= warm:
             return step / warm
         if cfg.decay == "linear":

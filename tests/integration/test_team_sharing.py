@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from teamkit import MLFLOW_RETRY_ENV, REPO, dump, localstack
 
-pytestmark = pytest.mark.integration
+# slow: three real sweeps against a real server take about 150 s on 2 cores, a sixth of the
+# default run's budget; `make test-slow` (or `make test-integration`) runs it.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # Overlapping, not equal: tiny_lstm is in all three, tiny_gru and tiny_cnn in two each, and
 # the floor (majority_class) in every sweep.
