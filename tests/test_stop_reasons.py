@@ -8,10 +8,11 @@ import pytest
 
 from tests.toy_data import BY_TASK, info_for
 from zoo.batching import Collator
-from zoo.cells import TRAINING_FILE, CellSpec, train_cell
+from zoo.cells import CellSpec, train_cell
 from zoo.configs import TrainConfig
 from zoo.device import ENV
 from zoo.models import create_model
+from zoo.predictors import TRAINING_FILE
 from zoo.train import seed_everything, stop_summary, train_model
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import json
 import os
 import time
 from collections.abc import Callable
@@ -42,10 +41,18 @@ from zoo.measure import (
     measure_latency,
     measure_throughput,
 )
+from zoo.model_changes import apply_model_changes
 from zoo.models import DataInfo, check_supports, create_model
-from zoo.predictors import load_predictor, make_predictor, save_model
+from zoo.predictors import (
+    load_predictor,
+    make_predictor,
+    read_training_record,
+    save_model,
+    write_training_record,
+)
 from zoo.tracking.schema import PRIMARY_METRIC
 from zoo.train import EpochLog, seed_everything, train_model
+from zoo.variants import shown_name, variant_changes
 
 PROTOCOL = "select=dev;report=test;test_read_once"
 
@@ -59,17 +66,21 @@ class CellSpec:
     seed: int
     profile: str = "quick"
     overrides: tuple[tuple[str, object], ...] = ()  # TrainConfig overrides from the user
+    variant: str = ""  # a recipe variant (zoo.variants): one recipe field changed
 
     @property
     def label(self) -> str:
-        return f"{self.model}/{self.dataset}/n={self.train_size}/seed={self.seed}"
+        shown = shown_name(self.model, self.variant)
+        return f"{shown}/{self.dataset}/n={self.train_size}/seed={self.seed}"
 
 
 def resolve_train_config(spec: CellSpec) -> TrainConfig:
-    """Defaults < the model's recipe for the task < the profile's budget < user overrides."""
+    """Defaults < the model's recipe for the task < the profile's budget < the recipe
+    variant's one change < user overrides."""
     entry = check_supports(spec.model, spec.task)
     cfg = apply_overrides(TrainConfig(), entry.recipe(spec.task))
     cfg = apply_overrides(cfg, get_profile(spec.profile).train)
+    cfg = apply_overrides(cfg, variant_changes(spec.variant))
     return apply_overrides(cfg, dict(spec.overrides))
 
 
@@ -78,6 +89,7 @@ def _key(spec: CellSpec, cfg: TrainConfig, data_fingerprint: str,
     """Data fingerprint + resolved config + code version + seed: equal keys, equal results."""
     parts = [data_fingerprint, spec.model, str(spec.train_size), str(spec.seed),
              config_hash(cfg), code_version or git_sha()]
+    parts += [spec.variant] if spec.variant else []  # keeps equal-config variants apart
     device = pick_device()
     if device.type != "cpu":  # a GPU run is a different result; CPU keys stay as they were
         parts.append(device.type)
@@ -158,7 +170,6 @@ def _data_info(spec: CellSpec, data: PreparedDataset, train, cfg: TrainConfig) -
 
 # Full scale of each primary metric: the flat rule's tolerance is a fraction of it.
 METRIC_SCALE = {"accuracy": 1.0, "f1": 1.0, "bleu": 100.0}
-TRAINING_FILE = "training.json"  # stop reason of the weights in a model folder
 
 
 @contextlib.contextmanager
@@ -176,22 +187,6 @@ def selection_decoding(model):
         yield
     finally:
         model.decode = decode
-
-
-def write_training_record(model_dir: Path, record: dict) -> None:
-    """Atomic write (tmp file + os.replace): a twin reading it never sees half a file."""
-    tmp = model_dir / f".{TRAINING_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(record, sort_keys=True))
-    os.replace(tmp, model_dir / TRAINING_FILE)
-
-
-def read_training_record(model_dir: Path) -> dict:
-    """The base model's record; "unknown" when it has none (trained before this existed)."""
-    try:
-        return json.loads((model_dir / TRAINING_FILE).read_text())
-    except (OSError, ValueError):
-        return {"stop_reason": "unknown", "converged": False, "best_epoch": 0,
-                "epochs_run": 0, "still_improving": False}
 
 
 def pretrain_model(spec: CellSpec, data: PreparedDataset, work_dir: Path,
@@ -234,6 +229,7 @@ def _new_model(spec: CellSpec, info: DataInfo, cfg: TrainConfig):
     model = create_model(spec.model, info)
     device = torch.device("cpu")  # classical models (scikit-learn, CRFsuite) run on the CPU
     if isinstance(model, torch.nn.Module):
+        apply_model_changes(model, cfg, spec.model)  # a recipe variant's dropout, init, norm
         # The one place a trained model is placed; pretraining, the training loop and the
         # predictors below all follow the model's device.
         device = pick_device()

@@ -34,6 +34,15 @@ class TrainConfig:
     warmup_fraction: float = 0.0
     decay: str = "none"  # none | linear | inverse_sqrt
     label_smoothing: float = 0.0
+    # Recipe variants (zoo.variants; an ablation changes one of these): start at the peak
+    # rate, `warmup_steps` still marking where the decay begins; the recurrence's
+    # initialisation ("recipe": the model's own, "torch_default": PyTorch's); every dropout
+    # rate in the model (negative: the model's own); batch normalisation of the recurrent
+    # encoder's outputs.
+    skip_warmup: bool = False
+    init: str = "recipe"
+    dropout: float = -1.0
+    batch_norm: bool = False
     patience: int = 3  # early stopping: epochs without dev improvement
     # Early stopping never fires before this epoch (NER dev F1 can sit at 0 for a while).
     min_epochs: int = 1
@@ -80,6 +89,10 @@ class TrainConfig:
             raise ConfigError("epochs and batch_size must be at least 1")
         if self.min_epochs < 0 or self.flat_tolerance < 0 or self.bucket_pool < 0:
             raise ConfigError("min_epochs, flat_tolerance and bucket_pool must not be negative")
+        if self.init not in ("recipe", "torch_default"):
+            raise ConfigError(f"init={self.init!r} is not one of recipe, torch_default")
+        if self.dropout >= 1.0:
+            raise ConfigError(f"dropout={self.dropout} must be below 1 (negative: the model's own)")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ConfigError(f"warmup_fraction={self.warmup_fraction} must be in [0, 1)")
         if not 0.0 <= self.unk_replace < 1.0:
@@ -234,6 +247,10 @@ class Profile:
     # matching model runs on those datasets at those sizes only (e.g. a costly fine-tuned
     # model at the smallest size of a smoke profile). Each profile says why.
     only_at: Mapping[str, Mapping[str, tuple[float | int, ...]]] = field(default_factory=dict)
+    # Recipe variants (zoo.variants names; "*" = all) planned beside their models, at the same
+    # sizes and seeds; `variant_bases_only`: keep only the models a planned variant names.
+    variants: tuple[str, ...] = ()
+    variant_bases_only: bool = False
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -333,6 +350,32 @@ PROFILES: dict[str, Profile] = {
                "max_train_seconds": 1800.0},
         dataset_sizes={"tatoeba-en-es": (3000, 10000)},
         dataset_seeds={"tatoeba-en-es": (1,)},
+    ),
+    # The training tips of the textbook advice as ablations (CLAIMS.md 10-14, 16, 17): each
+    # variant of zoo.variants beside its model's own recipe, with standard's budgets, at two
+    # sizes (a quarter and all of the training split: tips like dropout matter most with
+    # little data, clipping and warmup with many steps) and three seeds; translation at
+    # 10,000 pairs, two seeds (a seq2seq Transformer cell costs ~7x a sentence classifier's).
+    # Its own profile: it does not fit beside standard's 2.5 hours.
+    # Cost (the 2026-12-06 standard run's cell seconds, 1 thread a worker): LSTM cells ~1,200 s
+    # x6 arms, transformer_small ~530 s x2, seq2seq_transformer_small ~600 s x3 arms x2 seeds:
+    # ~14,000 cell-seconds, ~2 h on 2 workers.
+    "claims": Profile(
+        name="claims",
+        description="The recipe ablations the textbook advice needs: each LSTM and "
+                    "Transformer training tip (clipping, dropout, initialisation, "
+                    "learning-rate decay, batch norm, warmup, label smoothing) as a variant "
+                    "beside its model's recipe; mr and wnut16 at 25 % and 100 %, three seeds; "
+                    "tatoeba at 10,000 pairs, two seeds.",
+        datasets=("mr", "wnut16", "tatoeba-en-es"),
+        selection=ModelSelection(sizes=("small",), classical=False),
+        train_sizes=(0.25, 1.0),
+        seeds=(1, 2, 3),
+        train={"dev_limit": 1000, "max_train_seconds": 1800.0},
+        dataset_sizes={"tatoeba-en-es": (10000,)},
+        dataset_seeds={"tatoeba-en-es": (1, 2)},
+        variants=("*",),
+        variant_bases_only=True,
     ),
     "full": Profile(
         name="full",

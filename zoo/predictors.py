@@ -12,6 +12,7 @@ batch to its model's device and returns plain Python lists.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +23,6 @@ from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
 from zoo.models import DataInfo, create_model, get_entry
-
 
 # A subword model's tokenizer (zoo.encoders.wordpieces), saved beside its weights.
 TOKENIZER = "tokenizer.json"
@@ -127,3 +127,22 @@ def load_predictor(folder: Path):
         return load_ort_predictor(folder, model, collator, runtime,
                                   threads=torch.get_num_threads()), model
     return NeuralPredictor(model, collator), model
+
+
+TRAINING_FILE = "training.json"  # stop reason of the weights in a model folder
+
+
+def write_training_record(model_dir: Path, record: dict) -> None:
+    """Atomic write (tmp file + os.replace): a twin reading it never sees half a file."""
+    tmp = model_dir / f".{TRAINING_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record, sort_keys=True))
+    os.replace(tmp, model_dir / TRAINING_FILE)
+
+
+def read_training_record(model_dir: Path) -> dict:
+    """The base model's record; "unknown" when it has none (trained before this existed)."""
+    try:
+        return json.loads((model_dir / TRAINING_FILE).read_text())
+    except (OSError, ValueError):
+        return {"stop_reason": "unknown", "converged": False, "best_epoch": 0,
+                "epochs_run": 0, "still_improving": False}

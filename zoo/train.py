@@ -105,7 +105,7 @@ def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
     def factor(step: int) -> float:
         step = step + 1
         if warm and step <= warm:
-            return step / warm
+            return 1.0 if cfg.skip_warmup else step / warm
         if cfg.decay == "linear":
             span = max(1, total_steps - warm)
             return max(0.0, 1.0 - (step - warm) / span)

@@ -19,6 +19,7 @@ from zoo.measure import cpu_model
 from zoo.sweep import cost
 from zoo.sweep.plan import count_of
 from zoo.tracking import schema
+from zoo.variants import shown_name
 
 # When this machine has no finished runs to calibrate on: the training seconds (train_s)
 # of the neural cells of docs/runs/quick_profile_run_2026-12-07.txt (AMD EPYC, 2 cores),
@@ -47,8 +48,10 @@ def _dataset_lines(name: str, cells: list[CellSpec], finished: set[CellSpec]) ->
     card = get_card(name)
     sizes = dict.fromkeys(c.train_size for c in cells)
     done = [c for c in cells if c in finished]
+    variants = dict.fromkeys(shown_name(c.model, c.variant) for c in cells if c.variant)
     return [f"  {name} ({card.task}): {len(cells)} cells, {len(done)} finished",
             f"    models: {', '.join(dict.fromkeys(c.model for c in cells))}",
+            *([f"    recipe variants: {', '.join(variants)}"] if variants else []),
             "    sizes: " + ", ".join(f"{count_of(s, card)}"
                                       + (f" ({s:g})" if isinstance(s, float) else "")
                                       for s in sizes),

@@ -16,13 +16,15 @@ from zoo.data.catalog import DatasetCard
 from zoo.errors import ConfigError
 from zoo.models import floor_model, get_entry, list_models
 from zoo.sweep.matrix import TrainSize, check_seeds, check_sizes
+from zoo.variants import planned_for
 
 
 def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
                models: Sequence[str] | None = None,
                train_sizes: Sequence[TrainSize] | None = None,
                seeds: Sequence[int] | None = None, overrides: dict | None = None,
-               include_floors: bool = True) -> list[CellSpec]:
+               include_floors: bool = True,
+               variants: Sequence[str] | None = None) -> list[CellSpec]:
     """Expand the matrix; every name is checked before any work starts.
 
     Floors: every planned dataset also gets the trivial floor model of its task
@@ -34,6 +36,9 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
     empty, and an error, when the patterns match no model for any planned dataset. Only
     tests that need an exact matrix pass `include_floors=False`; the CLI and the flows keep
     the default.
+
+    Recipe variants (`variants`, else the profile's; zoo.variants) are planned beside each
+    model they name, at that model's sizes and seeds.
     """
     prof = get_profile(profile)
     dataset_names = list(datasets or prof.datasets)
@@ -41,7 +46,11 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
     sizes = check_sizes(train_sizes)  # --sizes applies to every dataset
     seed_list = check_seeds(seeds) or []  # --seeds applies to every dataset
     override_items = tuple(sorted((overrides or {}).items()))
+    variant_names = tuple(variants if variants is not None else prof.variants)
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
+    if prof.variant_bases_only and not models:
+        planned = {name: [m for m in names if planned_for(m, get_card(name).task, variant_names)]
+                   for name, names in planned.items()}
     if not any(planned.values()):
         raise ConfigError(f"the matrix is empty: no model matches {patterns!r} for datasets "
                           f"{', '.join(dataset_names)}; run `zoo models` to see what exists")
@@ -57,10 +66,11 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
             # models the user names run at every planned size.
             profile_sizes = (prof.sizes_for(name) if models
                              else prof.model_sizes_for(model, name))
-            for size in sizes or profile_sizes:
-                for seed in seed_list or prof.seeds_for(name):
-                    cells.append(CellSpec(task, name, model, size, seed, profile,
-                                          override_items))
+            for variant in ("", *planned_for(model, task, variant_names)):
+                for size in sizes or profile_sizes:
+                    for seed in seed_list or prof.seeds_for(name):
+                        cells.append(CellSpec(task, name, model, size, seed, profile,
+                                              override_items, variant))
     for spec in cells:  # resolve every config now so a bad override fails early
         resolve_train_config(spec)
     check_counts_fit(cells)

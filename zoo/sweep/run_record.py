@@ -38,6 +38,7 @@ def cell_tags(cell: ResolvedCell, env: dict[str, str]) -> dict[str, object]:
         schema.CONFIG_HASH: config_hash(cell.config),
         schema.ENV_ID: environment_id(env), schema.WORKER_HOST: socket.gethostname(),
         schema.WORKER_PID: os.getpid(), **env,
+        **({schema.VARIANT: spec.variant} if spec.variant else {}),
     }
 
 

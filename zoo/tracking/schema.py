@@ -43,6 +43,9 @@ SOURCE_RUN_ID = "zoo.source_run_id"
 # ---- cell tags, logged when a cell run starts (zoo.sweep.run_record.cell_tags) ------------
 # The cell's axes: reports.runs.to_cell reads them all (identity, sections, regressions).
 MODEL, TASK, DATASET = "model", "task", "dataset"
+# A recipe variant's name (zoo.variants), on its cells only: the model's recipe with one
+# field changed, shown beside the model, never recommended or registered.
+VARIANT = "zoo.variant"
 TRAIN_SIZE, SEED, PROFILE = "train_size", "seed", "profile"  # size as requested
 DATA_FINGERPRINT, CONFIG_HASH = "data_fingerprint", "config_hash"
 PROTOCOL = "protocol"  # which split selected the checkpoint, which one is reported
@@ -272,3 +275,22 @@ USABLE, USABLE_REASON = "zoo.usable", "zoo.usable_reason"  # "true" | "false"; w
 TIED_WITH = "zoo.tied_with"  # the model heading this row's tie group (no detectable difference)
 SEED_LIST, SEED_RUNS = "zoo.seeds", "zoo.seed_runs"  # the seeds, their cell runs' ids
 DESCRIPTION = "mlflow.note.content"  # MLflow's own: the run page's description
+
+# ---- hyperparameter tuning (`zoo tune`, zoo.tune) --------------------------------------------
+# Its own experiment, so the benchmark's leaderboard never reads a tuning run. One study run
+# (KIND_TUNING_STUDY) per Optuna study, each trial a nested run (KIND_TUNING_TRIAL: its
+# overrides as train.<field> params, DEV_PRIMARY, the trial's number and state), and the
+# final comparison's trainings as cell runs (KIND_CELL, with TUNING_STUDY and TUNING_ARM),
+# which reports.tuning reads with their per-example test statistics.
+TUNING_EXPERIMENT = "nlp-zoo-tuning"
+KIND_TUNING_STUDY, KIND_TUNING_TRIAL = "tuning_study", "tuning_trial"  # values of KIND
+TUNING_STUDY = "zoo.tuning.study"  # the study's name, on its study, trial and cell runs
+TUNING_TRIAL, TUNING_TRIAL_STATE = "zoo.tuning.trial", "zoo.tuning.trial_state"
+# Which arm a comparison run trained: "recipe" | "tuned" | "both" (the best trial was the
+# recipe) | "superseded" (a tuned arm of an earlier best, before the study grew).
+TUNING_ARM = "zoo.tuning.arm"
+ARM_RECIPE, ARM_TUNED, ARM_BOTH, ARM_SUPERSEDED = "recipe", "tuned", "both", "superseded"
+TUNING_TRIALS = "tuning/trials"  # on the study run: trials requested
+TUNING_COMPLETE, TUNING_FAILED = "tuning/complete", "tuning/failed"  # trials that ended so
+TUNING_BEST_TRIAL = "tuning/best_trial"  # the number of the best trial (0: the recipe)
+TUNING_BEST_OVERRIDES = "zoo.tuning.best_overrides"  # JSON: the best trial's changed fields
