@@ -19,6 +19,7 @@ from reports import (
     recommend,
     regressions,
     usable,
+    variants,
 )
 from reports.claims import CLAIMS, ClaimRow, ReportEvidence, SectionEvidence, evaluate
 from reports.leaderboard import Comparator, floor_row, rank_rows, tie_basis_text, usable_pareto
@@ -240,6 +241,7 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     task, dataset, env_id = key
     metric = primary_metric(task)
     comparator = Comparator(metric, {c.run_id: c for c in cells}, stats)
+    cells, ablations = variants.split(cells)  # recipe variants: beside their models only
     sizes = sorted({c.n_train or 0 for c in cells})
     by_size = {n: rank_rows(ranking.aggregate(cells, task, n), comparator) for n in sizes}
     full = usable_pareto(by_size[sizes[-1]], metric) if sizes else []
@@ -251,7 +253,8 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     quant = advice.quantization_by_size(
         {n: rows if n != sizes[-1] else full for n, rows in by_size.items()}, comparator)
     evidence = SectionEvidence(task, dataset, metric, by_size, full, comparator, quant, recs,
-                               found, comparator.cells)
+                               found, comparator.cells,
+                               variants.variant_rows(ablations, by_size, comparator, task))
     at_full = {r.model for r in full}
     warnings = []
     profiles = sorted({c.profile for c in cells})
@@ -289,7 +292,7 @@ def _dataset_infos(current: Sequence[Cell], cards: Mapping[str, tuple[str, str]]
             tuple(sorted({c.n_train for c in group if c.n_train is not None})),
             tuple(sorted({c.train_size for c in group}, key=size_key)),
             tuple(sorted({c.seed for c in group}, key=size_key)),
-            tuple(sorted({c.model for c in group}))))
+            tuple(sorted({c.model for c in group if not c.variant}))))
     return out
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from reports import fmt
+from reports.advice import effect
 from reports.build import Report, when
 from reports.curves import curve_at
 from reports.recommend import example_input, glance_label
@@ -62,6 +63,7 @@ def markdown_environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(code=code, block=block, md=lambda v: MdSafe(escape_md(v)))
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, TIE_RULES=TIE_RULES,
+                       VERDICT_EFFECT=effect,
                        when_text=when, curve_at=curve_at, markers=markers,
                        glance_label=glance_label, example_input=example_input)
     return env

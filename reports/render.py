@@ -14,6 +14,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports import charts, error_analysis, fmt
+from reports.advice import effect
 from reports.build import Report, build_report, needed_stats, safe_uri, when
 from reports.curves import curve_at
 from reports.markdown import render_markdown
@@ -38,7 +39,7 @@ def html_environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, color=charts.color,
                        when_text=when,
-                       TIE_RULES=TIE_RULES, curve_at=curve_at, markers=markers,
+                       TIE_RULES=TIE_RULES, curve_at=curve_at, markers=markers, VERDICT_EFFECT=effect,
                        glance_label=glance_label, example_input=example_input)
     return env
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from zoo.tracking import schema
+from zoo.variants import shown_name
 
 # Quality metrics per task; the first one is primary (ranking, recommendations): the schema's.
 _SECONDARY = {"sentiment": ("macro_f1",), "ner": (), "translation": ("chrf",)}
@@ -92,6 +93,10 @@ class Cell:
     # How its pretrained encoder (a checkpoint or the ELMo biLM) is used: "frozen" (under a
     # learned scalar mix of its layers), "finetuned", or "" (no pretrained encoder).
     encoder_mode: str = ""
+    # A recipe variant's name (zoo.variants; its `model` is then shown as "lstm_small~no_clip"
+    # and `variant_of` names the model): an ablation, never ranked among the models.
+    variant: str = ""
+    variant_of: str = ""
 
     @property
     def identity(self) -> tuple[str, ...]:
@@ -142,13 +147,15 @@ def to_cell(run: Mapping) -> Cell:
     metrics = {str(k): v for k, v in (run.get("metrics") or {}).items()}
     model = tags.get(schema.MODEL, "?")
     meta = model_tags(model, tags)
+    variant = tags.get(schema.VARIANT, "")
     n_train = num(metrics.get(schema.TRAIN_EXAMPLES))
     if n_train is None:
         n_train = num(tags.get(schema.TRAIN_EXAMPLES_TAG))
     prefix = schema.TWIN_PREFIX
     return Cell(
         run_id=str(run.get("run_id", "")), status=str(run.get("status", "?")),
-        task=tags.get(schema.TASK, "?"), dataset=tags.get(schema.DATASET, "?"), model=model,
+        task=tags.get(schema.TASK, "?"), dataset=tags.get(schema.DATASET, "?"),
+        model=shown_name(model, variant), variant=variant, variant_of=model if variant else "",
         family=meta.get(schema.FAMILY, "?"), runtime=meta.get(schema.RUNTIME) or "torch",
         base=meta.get(schema.BASE_MODEL) or None, train_size=tags.get(schema.TRAIN_SIZE, "?"),
         n_train=None if n_train is None else round(n_train),

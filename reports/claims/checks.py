@@ -154,3 +154,12 @@ def attention_helps_lstm(ev: SectionEvidence) -> Advice | None:
                   if r.family == "lstm_attn" and _size(ev, r) in plain]
     return advice.pairs_claim("An LSTM with attention beats the same LSTM without it.", pairs,
                               ev.compare, ev.metric)
+
+
+def ablation(claim: str, variant: str) -> SectionTest:
+    """A training tip (zoo.variants): the side with the tip against the side without it, for
+    every model the variant ran beside, at every size both were measured."""
+    def test(ev: SectionEvidence) -> Advice | None:
+        pairs = [v.with_tip for v in ev.variants if v.variant == variant]
+        return advice.pairs_claim(claim, pairs, ev.compare, ev.metric)
+    return test

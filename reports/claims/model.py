@@ -12,6 +12,7 @@ from reports.layer_mix import MixModel
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.runs import TASK_LABEL, Cell
+from reports.variants import VariantRow
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class SectionEvidence:
     recs: Sequence[Recommendation] = ()
     crossovers: Sequence[Crossover] = ()  # every one found, held or not
     cells: Mapping[str, Cell] = field(default_factory=dict)
+    variants: Sequence[VariantRow] = ()  # recipe variants against their models' recipes
 
     @property
     def small(self) -> Sequence[Row]:

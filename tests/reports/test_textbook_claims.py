@@ -32,7 +32,8 @@ def test_nothing_measured_leaves_every_claim_in_the_table_saying_what_it_needs()
                          "recurrent seq2seq (LSTM, GRU); the zoo's translation sets are "
                          "sentence-level, a proxy for long text)")
     for n in (10, 11, 12, 13, 14, 16, 17):
-        assert labels[n] == "inconclusive: needs the ablation cells (not planned yet)"
+        assert labels[n] == ("inconclusive: not measured (needs the recipe-ablation cells: "
+                             "`zoo bench --profile claims`, about 2 h on 2 cores)")
     assert labels[19] == "inconclusive: needs the tuning runs (zoo tune: not built yet)"
     assert {r.where for r in rows} == {"–"} and all(r.effect_text == "–" for r in rows)
 
