@@ -137,7 +137,7 @@ QUEUED_CELLS = 1
                                        + QUEUED_CELLS))
 def benchmark(profile: str = "quick", datasets: list[str] | None = None,
               models: list[str] | None = None, train_sizes: list[int | float] | None = None,
-              seeds: list[int] | None = None,
+              seeds: list[int] | None = None, variants: list[str] | None = None,
               overrides: dict | None = None, refresh: bool = False,
               experiment: str = tracking.DEFAULT_EXPERIMENT, report_dir: str | None = None,
               data_mirror: str | None = None, latency_calls: int = 200,
@@ -150,18 +150,21 @@ def benchmark(profile: str = "quick", datasets: list[str] | None = None,
     profile's. `zoo bench` parses its options into these once (zoo.sweep.matrix)."""
     logger = get_run_logger()
     with store_lock.holding(f"benchmark flow, profile {profile}", wait=True, log=logger.warning):
-        result = _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides,
-                        refresh, experiment, report_dir, data_mirror, latency_calls, parallel)
+        matrix = dict(datasets=datasets, models=models, train_sizes=train_sizes, seeds=seeds,
+                      overrides=overrides, variants=variants)
+        result = _sweep(logger, profile, matrix, refresh, experiment, report_dir, data_mirror,
+                        latency_calls, parallel)
         if register_picks:  # after the report, which only reads MLflow (flows/register.py)
             result["registered"] = register_models(experiment)
         return result
 
 
-def _sweep(logger, profile, datasets, models, train_sizes, seeds, overrides, refresh,
-           experiment, report_dir, data_mirror, latency_calls, parallel) -> dict:
+def _sweep(logger, profile, matrix: dict, refresh, experiment, report_dir, data_mirror,
+           latency_calls, parallel) -> dict:
+    """`matrix`: plan_cells' keyword arguments (datasets, models, sizes, seeds, overrides,
+    variants) as the flow received them."""
     started = time.monotonic()
-    cells = plan_cells(profile, datasets=datasets, models=models, train_sizes=train_sizes,
-                       seeds=seeds, overrides=overrides)
+    cells = plan_cells(profile, **matrix)
     tracking.check_reachable()
     parallel, threads = workers.default_parallelism(parallel)
     exp_id = tracking.experiment_id(experiment)

@@ -108,3 +108,15 @@ def test_a_variant_cell_trains_and_differs_from_its_model(tmp_path):
              for v in ("", "batch_norm")}
     assert cells[""].key != cells["batch_norm"].key
     assert all(c.epochs for c in cells.values())
+
+
+def test_the_cli_plans_named_variants_and_refuses_unknown_ones(capsys, zoo_home):
+    from zoo.cli import main
+
+    assert main(["bench", "--models", "lstm_small", "--datasets", "mr", "--variants",
+                 "no_clip", "--dry-run"]) == 0
+    assert "recipe variants: lstm_small~no_clip" in capsys.readouterr().out
+    assert main(["bench", "--variants", "no_such", "--dry-run"]) == 2
+    assert "unknown recipe variant 'no_such'" in capsys.readouterr().err
+    assert main(["models", "--variants"]) == 0
+    assert "batch_norm" in capsys.readouterr().out

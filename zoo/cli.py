@@ -71,9 +71,11 @@ def _plan(args) -> tuple[list, dict]:
 
     overrides = parse_overrides(args.set)
     cells = plan_cells(args.profile, datasets=args.datasets, models=args.models,
-                       train_sizes=args.sizes, seeds=args.seeds, overrides=overrides)
+                       train_sizes=args.sizes, seeds=args.seeds, overrides=overrides,
+                       variants=args.variants)
     return cells, dict(profile=args.profile, datasets=args.datasets, models=args.models,
-                train_sizes=args.sizes, seeds=args.seeds, overrides=overrides,
+                train_sizes=args.sizes, seeds=args.seeds, variants=args.variants,
+                overrides=overrides,
                 refresh=args.refresh, experiment=args.experiment, report_dir=args.out,
                 data_mirror=args.data_mirror)
 
@@ -247,7 +249,7 @@ def cmd_ui(args) -> int:
 def _add_matrix_args(p: argparse.ArgumentParser) -> None:
     from zoo.tracking import DEFAULT_EXPERIMENT
 
-    p.add_argument("--profile", default="quick", help="quick | standard | full")
+    p.add_argument("--profile", default="quick", help="quick | standard | claims | full")
     p.add_argument("--datasets", type=_typed(parse_names),
                    help="comma-separated names (default: the profile's)")
     p.add_argument("--models", type=_typed(parse_names),
@@ -255,6 +257,10 @@ def _add_matrix_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", type=_typed(parse_sizes),
                    help="training sizes: fractions (0.25) or counts (500)")
     p.add_argument("--seeds", type=_typed(parse_seeds), help="comma-separated seeds")
+    p.add_argument("--variants", type=_typed(parse_names),
+                   help="recipe variants (ablations) to run beside their models, e.g. "
+                        "no_clip,no_dropout; `zoo models --variants` lists them "
+                        "(default: the profile's)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="training override, e.g. --set epochs=2 (repeatable)")
     p.add_argument("--refresh", action="store_true", help="recompute finished cells")
@@ -294,8 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list registered models")
     m.add_argument("pattern", nargs="?", default="*", help="glob patterns, e.g. 'bilstm*'")
     m.add_argument("--task", choices=["sentiment", "ner", "translation"])
-    m.add_argument("--no-params", action="store_true", help="skip building models to count")
+    m.add_argument("--no-params", action="store_true",
+                   help="leave the parameter counts out (they come from the model index)")
     m.add_argument("--all", action="store_true", help="include the test-sized tiny_* models")
+    m.add_argument("--variants", action="store_true",
+                   help="list the recipe variants (ablations) instead: `zoo bench --variants`")
     m.set_defaults(func=_cmd_models)
     d = sub.add_parser("datasets", help="list the dataset catalog, or show one card")
     d.add_argument("name", nargs="?", help="a dataset name: show its full card; or `add`")

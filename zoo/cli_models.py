@@ -11,9 +11,12 @@ from rich.table import Table
 
 from zoo import model_index
 from zoo.cli_console import ListingConsole
+from zoo.variants import VARIANTS
 
 
 def cmd_models(args) -> int:
+    if args.variants:
+        return cmd_variants()
     console = ListingConsole()
     wide = console.width >= 120  # at 80 columns descriptions and families squeezed the rest
     table = Table(title="Registered models (params on a 10k-word vocabulary)",
@@ -42,4 +45,18 @@ def cmd_models(args) -> int:
         print(f"{len(hidden)} test-sized tiny_* models not shown (--all shows them)")
     if not wide:
         print("Families and descriptions show on a terminal of 120 columns or more.")
+    return 0
+
+
+def cmd_variants() -> int:
+    """The recipe variants: each a training tip as one recipe field changed, run beside the
+    models it names by `zoo bench --variants NAME` or the `claims` profile."""
+    console = ListingConsole()
+    table = Table(title="Recipe variants (ablations: the recipe with one field changed)",
+                  box=box.SIMPLE_HEAD)
+    for col in ("variant", "models", "tasks", "what changes"):
+        table.add_column(col, no_wrap=col == "variant")
+    for v in VARIANTS.values():
+        table.add_row(v.name, ", ".join(v.models), ", ".join(v.tasks), v.label)
+    console.print(table)
     return 0

@@ -16,7 +16,7 @@ from zoo.data.catalog import DatasetCard
 from zoo.errors import ConfigError
 from zoo.models import floor_model, get_entry, list_models
 from zoo.sweep.matrix import TrainSize, check_seeds, check_sizes
-from zoo.variants import planned_for
+from zoo.variants import get_variant, planned_for
 
 
 def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
@@ -47,6 +47,9 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
     seed_list = check_seeds(seeds) or []  # --seeds applies to every dataset
     override_items = tuple(sorted((overrides or {}).items()))
     variant_names = tuple(variants if variants is not None else prof.variants)
+    for name in variant_names:
+        if name != "*":
+            get_variant(name)  # an unknown name fails now, by name, with the known ones
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
     if prof.variant_bases_only and not models:
         planned = {name: [m for m in names if planned_for(m, get_card(name).task, variant_names)]
