@@ -56,7 +56,7 @@ def catalog_tags(model: str) -> Mapping[str, str]:
 
 
 def model_tags(model: str, tags: Mapping[str, str]) -> Mapping[str, str]:
-    """A run's model metadata: its own tags (zoo.tracking.cells.cell_tags logs the catalog
+    """A run's model metadata: its own tags (zoo.sweep.run_record.cell_tags logs the catalog
     entry's), under which a run logged before the metadata tags existed gets the catalog's
     entry of that name. Never parsed from the name."""
     if schema.MODEL_SIZE in tags:  # every entry's tags() carries it

@@ -1,8 +1,8 @@
 """Trivial floor models, one per task: majority class, all-O and copy-source.
 
 Why they exist: a number means little until it is set against what no learning at all
-achieves. Each task's floor is measured in every benchmark run (`zoo.bench.plan_cells` adds
-it), through the same train / evaluate / measure path as every other model, and a model that
+achieves. Each task's floor is measured in every benchmark run (`zoo.sweep.plan.plan_cells`
+adds it), through the same train / evaluate / measure path as every other model, and a model that
 does not beat its task's floor significantly is "at the floor" in the report.
 
 They are classical models (fit / predict / save / load, like the other baselines) with no

@@ -321,7 +321,7 @@ def _atomic_write(path: Path, write) -> None:
 def load_or_pretrain(cfg: BiLMConfig, ctx, device: torch.device | str = "cpu",
                      until: UntilConverged | None = None,
                      ) -> tuple[dict[str, torch.Tensor], dict, dict]:
-    """The pretrained biLM state for `ctx` (a zoo.pretraining.PretrainContext): from the cache
+    """The pretrained biLM state for `ctx` (a zoo.corpus.PretrainContext): from the cache
     when present (with `until`, a converged biLM first), else pretrained now (on `device`)
     and cached. Returns (biLM state as CPU tensors, metrics, curves)."""
     cache_dir = Path(ctx.cache_dir)

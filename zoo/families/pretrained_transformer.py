@@ -5,7 +5,7 @@ Every other neural family learns from the benchmark's own text only; this one st
 weights pretrained on outside data (MiniLM, distilled from BERT on English Wikipedia and
 books, then tuned on a billion sentence pairs), so its numbers answer "what does
 pretraining buy?" and its runs say so (`describe`: the checkpoint, its source and licence).
-The checkpoint installs from the package index, verified (zoo.pretrained), in the
+The checkpoint installs from the package index, verified (zoo.checkpoints), in the
 `pretrain(ctx)` hook that zoo.cells.train_cell runs before training: building the model
 (e.g. `zoo models` counting parameters) downloads nothing.
 """

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from zoo.cells import CellSpec, resolve_train_config
 from zoo.configs import get_profile
 from zoo.data import get_card
-from zoo.data.catalog import DatasetCard
+from zoo.data.cards import DatasetCard
 from zoo.errors import ConfigError
 from zoo.models import floor_model, get_entry, list_models
 from zoo.sweep.matrix import TrainSize, check_seeds, check_sizes
