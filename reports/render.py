@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from reports import charts, error_analysis, fmt
 from reports.advice import effect
@@ -37,11 +38,18 @@ def html_environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
+    env.filters["breakable"] = breakable
     env.globals.update(f=fmt, LABEL=LABEL, UNIT=UNIT, TASK_LABEL=TASK_LABEL, color=charts.color,
                        when_text=when,
                        TIE_RULES=TIE_RULES, curve_at=curve_at, markers=markers, VERDICT_EFFECT=effect,
                        glance_label=glance_label, example_input=example_input)
     return env
+
+
+def breakable(name: str) -> Markup:
+    """A model name that may wrap after each "_" (lexical_<wbr>translation), never inside a
+    word: narrow table cells broke long names mid-word."""
+    return Markup("_<wbr>").join(escape(part) for part in str(name).split("_"))
 
 
 def write_atomic(path: Path, text: str) -> None:

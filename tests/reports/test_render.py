@@ -132,7 +132,7 @@ def test_pretrained_encoders_their_verdicts_and_the_layer_mix(fresh_store, tmp_p
     assert winners[("sentiment", "best-quality")] == "minilm_l6"
     assert winners[("ner", "best-small-data")] == "minilm_frozen"
     glance = html[html.index('<table class="glance">'):]
-    assert "<code>minilm_l6</code>" in glance[:glance.index("</table>")]
+    assert "<code>minilm_<wbr>l6</code>" in glance[:glance.index("</table>")]
     # The advice table: claim 5 per dataset (MiniLM agrees; the ELMo pair rests on an
     # unconverged biLM), claims 4 and 8, each row with its effect size and CI.
     rows = _claim_rows(html)
@@ -191,3 +191,10 @@ def test_latency_measured_under_load_is_flagged(fresh_store, tmp_path):
     assert html.count(">under load</small>") == 1 and md.count("[under load]") == 1
     flagged = [line for line in md.splitlines() if "[under load]" in line]
     assert flagged[0].startswith("| 1= | `bilstm_small`")  # the slow one, not tfidf_logreg
+
+
+def test_long_model_names_wrap_after_underscores_and_stay_escaped():
+    from reports.render import breakable
+
+    assert str(breakable("lexical_translation")) == "lexical_<wbr>translation"
+    assert str(breakable("<b>_x")) == "&lt;b&gt;_<wbr>x"  # autoescaping survives the filter
