@@ -12,6 +12,7 @@ from pathlib import Path
 from zoo import home
 from zoo.cli_recommend import add_parser as add_recommend_parser
 from zoo.cli_recommend import budget_list
+from zoo.cli_tune import add_parser as add_tune_parser
 from zoo.errors import ConfigError, ZooError
 from zoo.sweep.matrix import parse_names, parse_seeds, parse_sizes
 
@@ -291,6 +292,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _add_module_parsers(sub, default_experiment: str) -> None:
+    """The subcommands whose options live in a module of their own (light imports only)."""
+    add_recommend_parser(sub, default_experiment)
+    add_tune_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from zoo.tracking import DEFAULT_EXPERIMENT, UI_HOST, UI_PORT
 
@@ -341,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-aggregates", dest="aggregates", action="store_false",
                    help="write no MLflow aggregate runs (one per leaderboard row)")
     r.set_defaults(func=cmd_report)
-    add_recommend_parser(sub, DEFAULT_EXPERIMENT)
+    _add_module_parsers(sub, DEFAULT_EXPERIMENT)
     rg = sub.add_parser("register", help="register the report's picks in the MLflow Model "
                         "Registry (one alias per scenario)")
     rg.add_argument("--experiment", default=DEFAULT_EXPERIMENT)

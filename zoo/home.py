@@ -12,6 +12,8 @@ listing commands and the CLI's set-up can call it without loading torch, MLflow 
         datasets/<name>.json the user's registered dataset cards
         report/              the decision guide (index.html, report.md)
         prefect/             PREFECT_HOME, unless the user set one
+        tuning/              `zoo tune` (zoo.tune): optuna.db (its studies), models/ (the
+                             comparison's trained cells), study-<id>.lock (one run a study)
 
 Each is a function, read at call time: tests and `zoo` subprocesses move ZOO_HOME through the
 environment.
@@ -96,3 +98,18 @@ def report_dir() -> Path:
 def default_prefect_home() -> Path:
     """Prefect's home when the user set no PREFECT_HOME (the CLI sets it before Prefect loads)."""
     return zoo_home() / "prefect"
+
+
+def tuning_db() -> Path:
+    """The Optuna studies of `zoo tune` (an SQLite file, so a study resumes)."""
+    return zoo_home() / "tuning" / "optuna.db"
+
+
+def tuning_models_dir() -> Path:
+    """The cells `zoo tune`'s comparison trains, apart from a sweep's models."""
+    return tuning_db().with_name("models")
+
+
+def tuning_lock_path(study_id: str) -> Path:
+    """The OS file lock held while one study runs (zoo.tune_study.study_lock)."""
+    return tuning_db().with_name(f"study-{study_id}.lock")

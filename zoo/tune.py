@@ -1,0 +1,115 @@
+"""`zoo tune`: is a family's fixed recipe (zoo/recipes.py) fair to it?
+
+An Optuna study (TPE, seeded) searches the recipe's fields (zoo.tune_space.SPACE) for one
+model on one dataset at one training size, selecting on dev only: the recipe itself is trial
+0, every trial a nested MLflow run under the study's run in its own experiment
+(schema.TUNING_EXPERIMENT; the benchmark's leaderboard never reads it). Then the recipe and
+the best config are each trained with every evaluation seed through zoo.cells.train_cell
+(zoo.tune_compare), and reports.tuning tests the test difference with the leaderboard's paired
+bootstrap: "tuning gains significantly", "no detectable difference" or "recipe better".
+
+    zoo tune bilstm_crf_small --dataset wnut16 --trials 12
+    zoo tune --plan tuning          # every from-scratch family the guide ranks (TUNING_PLAN)
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from zoo import home, tracking
+from zoo.configs import get_profile
+from zoo.data import get_card
+from zoo.errors import ConfigError
+from zoo.models import check_supports
+from zoo.sweep.matrix import check_seeds, check_size
+from zoo.sweep.plan import check_counts_fit
+from zoo.tracking import schema
+from zoo.tune_compare import ArmRun, compare
+from zoo.tune_space import TuneRequest
+from zoo.tune_study import SearchResult, search, study_lock, study_run
+
+# The `tuning` plan: each from-scratch family the guide ranks, on one sentiment and one NER
+# dataset (issue 26), at the whole training split (the size the guide's headline ranks), with
+# a small budget: 12 trials (the recipe, 4 more random, 7 guided by TPE), then 3 seeds per arm.
+# Cost, from the train seconds of the standard run of 2026-12-06 (docs/runs/standard_profile_
+# run_2026-12-06.txt, seed means at size 1.0, one thread): one config of every model here
+# is 377 s on mr (bilstm 93, transformer 79, gru 66, lstm 58, cnn 45, rnn 36) and 234 s on
+# wnut16 (bilstm_crf 73, bilstm 64, transformer 54, cnn 43), 611 s in all; 12 trials and 6
+# comparison trainings are 18 x 611 = ~11,000 s, about 3 hours run one study after another,
+# more where trials pick batch 16 or a low rate (more, slower epochs): its own scheduled run,
+# never beside `standard`'s 2.5 hours.
+TUNING_PLAN: tuple[tuple[str, str], ...] = (
+    *((m, "mr") for m in ("lstm_small", "bilstm_small", "gru_small", "rnn_small",
+                          "cnn_small", "transformer_small")),
+    *((m, "wnut16") for m in ("bilstm_crf_small", "bilstm_small", "cnn_small",
+                              "transformer_small")),
+)
+PLAN_TRIALS = 12
+PLAN_SIZE = 1.0
+PLANS = {"tuning": TUNING_PLAN}
+DEFAULT_PROFILE = "standard"  # the budgets (dev sample, time cap) of the guide's figures
+
+
+def check_request(model: str, dataset: str, trials: int, *, size: float = PLAN_SIZE,
+                  seed: int = 1, eval_seeds: Sequence[int] = (1, 2, 3),
+                  profile: str = DEFAULT_PROFILE) -> TuneRequest:
+    """Every input checked before any work: one line naming the problem and the fix."""
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise ConfigError(f"--trials {trials!r}: a study needs at least 1 trial (the recipe "
+                          "is the first); e.g. --trials 12")
+    task = get_card(dataset).task  # an unknown dataset names the known ones
+    entry = check_supports(model, task)
+    if entry.kind == "classical":
+        raise ConfigError(f"model {model!r} is a classical model, fitted once with no "
+                          "training recipe to tune; tune a neural model (`zoo models --task "
+                          f"{task}`)")
+    if entry.runtime != "torch":
+        raise ConfigError(f"model {model!r} is the {entry.runtime} runtime twin of "
+                          f"{entry.base!r} and trains as it does; tune {entry.base!r}")
+    get_profile(profile)
+    if not eval_seeds:
+        raise ConfigError("--eval-seeds names no seed; e.g. --eval-seeds 1,2,3")
+    req = TuneRequest(model, dataset, task, trials, check_size(size), check_seeds([seed])[0],
+                      tuple(check_seeds(list(eval_seeds))), profile)
+    check_counts_fit([req.spec(seed)])
+    req.recipe()  # the recipe resolves (a broken recipe fails now, not in trial 0)
+    return req
+
+
+def plan_requests(name: str, *, trials: int | None = None, seed: int = 1,
+                  eval_seeds: Sequence[int] = (1, 2, 3),
+                  profile: str = DEFAULT_PROFILE) -> list[TuneRequest]:
+    if name not in PLANS:
+        raise ConfigError(f"unknown plan {name!r}; choose one of: {', '.join(PLANS)}")
+    return [check_request(model, dataset, trials or PLAN_TRIALS, size=PLAN_SIZE, seed=seed,
+                          eval_seeds=eval_seeds, profile=profile)
+            for model, dataset in PLANS[name]]
+
+
+@dataclass(frozen=True)
+class StudyOutcome:
+    request: TuneRequest
+    search: SearchResult
+    arms: list[ArmRun]
+
+
+def run_study(req: TuneRequest, data, echo=print, corpus=None) -> StudyOutcome:
+    """Search (dev only), then compare recipe and best on test; resumable at every step.
+    `corpus(language)`: a biLM's pretraining text, as the sweep passes it (None: the
+    dataset's own train split)."""
+    work_dir = home.tuning_models_dir()  # apart from a sweep's models
+    with study_lock(req):
+        exp_id = tracking.experiment_id(schema.TUNING_EXPERIMENT)
+        parent_id = study_run(exp_id, req)
+        try:
+            found = search(req, data, work_dir, exp_id, parent_id, echo, corpus)
+            arms = compare(req, data, found.best_params, work_dir, exp_id, parent_id, echo,
+                           corpus)
+        except Exception:
+            tracking.finish_run(parent_id, "FAILED")
+            raise
+        except BaseException:
+            tracking.finish_run(parent_id, "KILLED")
+            raise
+        tracking.finish_run(parent_id)
+    return StudyOutcome(req, found, arms)
