@@ -212,6 +212,36 @@ def test_a_better_trial_is_compared_and_a_new_best_supersedes_it(tune_home, monk
     assert float(row.overrides["lr"]) == pytest.approx(grown.search.best_params["lr"])
 
 
+def test_ctrl_c_leaves_its_trial_to_run_again_and_one_process_runs_a_study(tune_home,
+                                                                            monkeypatch):
+    from zoo import tune_study
+    from zoo.errors import ZooError
+    from zoo.tune import run_study
+    from zoo.tune_space import DevFit
+
+    calls = []
+
+    def fit_interrupted_once(spec, data, work_dir, corpus):
+        calls.append(spec)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return DevFit(float(len(calls)), 1, 1, 0.0, "early_stopped")
+
+    monkeypatch.setattr(tune_study, "fit_on_dev", fit_interrupted_once)
+    data, req = _data(tuple(EXAMPLES)), _request(3, 4, (1,))
+    with pytest.raises(KeyboardInterrupt):
+        run_study(req, data, echo=lambda _: None)
+    [parent] = _runs(schema.KIND_TUNING_STUDY, 4)
+    assert parent.info.status == "KILLED"
+    assert sorted(r.info.status for r in _runs(schema.KIND_TUNING_TRIAL, 4)) == ["FINISHED",
+                                                                                "KILLED"]
+    with tune_study.study_lock(req), pytest.raises(ZooError, match="another process"):
+        run_study(req, data, echo=lambda _: None)
+    again = run_study(req, data, echo=lambda _: None)
+    assert again.search.ran_now == 2 and (again.search.complete, again.search.failed) == (3, 0)
+    assert [r.info.status for r in _runs(schema.KIND_TUNING_STUDY, 4)] == ["FINISHED"]
+
+
 @pytest.mark.parametrize(("argv", "says"), [
     (["no_such_model", "--dataset", "mr", "--trials", "3"], "unknown model 'no_such_model'"),
     (["tiny_lstm", "--dataset", "no_such_set", "--trials", "3"], "unknown dataset"),
@@ -221,6 +251,7 @@ def test_a_better_trial_is_compared_and_a_new_best_supersedes_it(tune_home, monk
     (["tiny_lstm", "--dataset", "mr", "--trials", "0"], "at least 1 trial"),
     (["tiny_lstm", "--dataset", "mr"], "needs a MODEL, --dataset and --trials"),
     (["--plan", "nightly"], "unknown plan 'nightly'"),
+    (["--report"], "no MLflow store at"),
 ])
 def test_bad_input_fails_with_one_line_before_any_work(zoo_home, capsys, argv, says):
     from zoo.cli import main

@@ -57,28 +57,47 @@ def _requests(args) -> list:
                           eval_seeds=eval_seeds, profile=args.profile)]
 
 
+def _print_report() -> int:
+    """The table of every finished study; one line, and nothing created, without a store."""
+    from reports.tuning import load_tuning_rows, render_text
+    from zoo import home
+    from zoo.errors import ZooError
+    from zoo.tracking import check_reachable
+
+    if not os.environ.get("MLFLOW_TRACKING_URI") and not home.mlflow_db().is_file():
+        raise ZooError(f"no MLflow store at {home.mlflow_db()}: run `zoo tune MODEL --dataset "
+                       "D --trials N` first, or point ZOO_HOME (or MLFLOW_TRACKING_URI) at "
+                       "the store")
+    check_reachable()
+    print(render_text(load_tuning_rows()))
+    return 0
+
+
 def cmd_tune(args) -> int:
     from zoo.servers import check_mlflow_server
     from zoo.tracking import schema
 
     check_mlflow_server(os.environ.get("MLFLOW_TRACKING_URI", ""))
     if args.report:
-        from reports.tuning import load_tuning_rows, render_text
-        from zoo.tracking import check_existing_experiment
-
-        check_existing_experiment(schema.TUNING_EXPERIMENT)
-        print(render_text(load_tuning_rows()))
-        return 0
+        return _print_report()
     requests = _requests(args)  # before any data is read or run started
     from reports.tuning import load_tuning_rows, render_text
+    from zoo.errors import ZooError
     from zoo.sweep.datastore import load_data, pretrain_corpus
     from zoo.tracking import check_reachable, tracking_uri
     from zoo.tune import run_study
 
     check_reachable()
+    failed = []
     for req in requests:  # a biLM pretrains on the sweep's corpus, as in the benchmark
-        run_study(req, load_data(req.dataset, args.data_mirror),
-                  corpus=lambda language: pretrain_corpus(language, args.data_mirror))
+        try:
+            run_study(req, load_data(req.dataset, args.data_mirror),
+                      corpus=lambda language: pretrain_corpus(language, args.data_mirror))
+        except ZooError as exc:  # e.g. every trial failed: a plan goes on with the others
+            if len(requests) == 1:
+                raise
+            failed.append(req.study_name)
+            print(f"study {req.study_name} stopped: {exc}")
     print(render_text(load_tuning_rows(studies=[r.study_name for r in requests])))
     print(f"MLflow store: {tracking_uri()} (experiment {schema.TUNING_EXPERIMENT!r})")
-    return 0
+    return 1 if failed else 0
