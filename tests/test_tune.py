@@ -274,6 +274,19 @@ def test_the_space_always_offers_the_recipe():
     assert params["decay"] == "inverse_sqrt" and params["lr"] == 5e-4
 
 
+def test_a_changed_recipe_starts_a_new_study(monkeypatch):
+    import dataclasses
+
+    from zoo import tune_space
+
+    before = _request(1).study_name
+    assert _request(9).study_name == before  # the trial budget is not part of it
+    real = tune_space.resolve_train_config
+    monkeypatch.setattr(tune_space, "resolve_train_config",
+                        lambda spec: dataclasses.replace(real(spec), patience=7))
+    assert _request(1).study_name != before
+
+
 def test_the_tuning_plan_names_from_scratch_families_that_resolve():
     from zoo.models import get_entry
     from zoo.tune import PLAN_TRIALS, TUNING_PLAN, plan_requests

@@ -10,6 +10,7 @@ zoo.cells.train_cell does, and stops there (train_cell reads test once, at its e
 """
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from zoo import cells
 from zoo.cells import CellSpec, resolve_cell, resolve_train_config
-from zoo.configs import TrainConfig
+from zoo.configs import TrainConfig, config_hash
 from zoo.data import train_subset
 from zoo.data.splits import dev_subset
 
@@ -81,6 +82,14 @@ def suggest(trial, recipe: TrainConfig, task: str) -> dict[str, object]:
     return out
 
 
+def space_digest(recipe: TrainConfig, task: str) -> str:
+    """The resolved recipe and the searched table, hashed: after a recipe changes (as a
+    significant tuning gain asks) or the table does, the same command starts a new study
+    instead of mixing trials of two spaces (Optuna refuses changed categorical choices)."""
+    table = [(k.field, [repr(c) for c in k.choices], k.log_factor) for k in knobs_for(task)]
+    return hashlib.sha256(f"{config_hash(recipe)}|{table}".encode()).hexdigest()[:8]
+
+
 def changed(overrides: Mapping[str, object], recipe: TrainConfig) -> dict[str, object]:
     """The overrides that differ from the recipe (what a person reads as "the tuning")."""
     return {k: v for k, v in overrides.items() if getattr(recipe, k) != v}
@@ -105,7 +114,7 @@ class TuneRequest:
         """Everything that changes what a trial measures, except the trial budget: a rerun
         with more trials extends the same study."""
         return (f"{self.model}|{self.dataset}|n={self.size}|seed={self.seed}|"
-                f"profile={self.profile}")
+                f"profile={self.profile}|space={space_digest(self.recipe(), self.task)}")
 
     def spec(self, seed: int, overrides: Mapping[str, object] | None = None) -> CellSpec:
         return CellSpec(self.task, self.dataset, self.model, self.size, seed, self.profile,
