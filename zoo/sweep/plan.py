@@ -46,10 +46,7 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
     sizes = check_sizes(train_sizes)  # --sizes applies to every dataset
     seed_list = check_seeds(seeds) or []  # --seeds applies to every dataset
     override_items = tuple(sorted((overrides or {}).items()))
-    variant_names = tuple(variants if variants is not None else prof.variants)
-    for name in variant_names:
-        if name != "*":
-            get_variant(name)  # an unknown name fails now, by name, with the known ones
+    variant_names = _checked_variants(variants if variants is not None else prof.variants)
     planned = {name: list_models(patterns, task=get_card(name).task) for name in dataset_names}
     if prof.variant_bases_only and not models:
         planned = {name: [m for m in names if planned_for(m, get_card(name).task, variant_names)]
@@ -80,6 +77,14 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
     # Runtime twins (ONNX float / int8) last: they reuse their base's weights when the base
     # has finished, and retrain it from scratch when it has not.
     return sorted(cells, key=lambda spec: get_entry(spec.model).runtime != "torch")
+
+
+def _checked_variants(names: Sequence[str]) -> tuple[str, ...]:
+    """The recipe variants' names; an unknown one fails now, by name, with the known ones."""
+    for name in names:
+        if name != "*":
+            get_variant(name)
+    return tuple(names)
 
 
 def training_split_size(card: DatasetCard) -> tuple[int, bool] | None:
