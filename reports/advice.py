@@ -204,7 +204,7 @@ def versus(compare: Compare, better: Row, worse: Row, metric: str,
     return (1 if gap > 0 else -1), text + f" ({effect(result)})", found
 
 
-def _verdict(scores: Sequence[int | None]) -> tuple[str, str]:
+def verdict_of(scores: Sequence[int | None]) -> tuple[str, str]:
     """(verdict, reason when inconclusive)."""
     if any(s is None for s in scores):
         return "inconclusive", "a difference could not be tested"
@@ -227,7 +227,7 @@ def pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
     effects = tuple(e for _, _, e in results)
     if blocked:
         return Advice(claim, "inconclusive", evidence, blocked, effects)
-    verdict, reason = _verdict([s for s, _, _ in results])
+    verdict, reason = verdict_of([s for s, _, _ in results])
     return Advice(claim, verdict, evidence, reason, effects)
 
 

@@ -37,6 +37,7 @@ from reports.runs import (
     to_cells,
     unresolved,
 )
+from reports.tuning import TuningRow
 from zoo.tracking import schema
 
 
@@ -141,6 +142,7 @@ class Report:
     # Across tasks: the learned layer mix of each frozen encoder (claim 8's evidence).
     layer_mixes: list[layer_mix.MixModel] = field(default_factory=list)
     claims: list[ClaimRow] = field(default_factory=list)  # the textbook-advice table
+    tuning: list[TuningRow] = field(default_factory=list)  # recipe vs tuned (zoo tune)
 
 
 # Context only, never a rank: a perplexity depends on the corpus and the vocabulary.
@@ -303,7 +305,8 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
                  run_url: Callable[[str], str | None] = lambda run_id: None,
                  tracking_uri: str = "", mlflow_ui: str = "",
                  now: datetime | None = None,
-                 budgets: Sequence[float] = recommend.BUDGETS_MS) -> Report:
+                 budgets: Sequence[float] = recommend.BUDGETS_MS,
+                 tuning: Sequence[TuningRow] = ()) -> Report:
     cells = to_cells(runs)
     current = current_cells(cells)
     env_fields = environments(cells)
@@ -354,7 +357,7 @@ def build_report(runs: Sequence[Mapping], parents: Sequence[Mapping], experiment
         cells={c.run_id: c for c in cells}, stop_counts=stop_counts(current),
         pretraining=pretraining(current), mlflow_ui=mlflow_ui, layer_mixes=mixes,
         claims=evaluate(CLAIMS, ReportEvidence([s.evidence for s in built if s.primary_env],
-                                               mixes)))
+                                               mixes, tuning)), tuning=list(tuning))
 
 
 def is_smoke(current: Sequence[Cell], parent_tags: Mapping[str, str],

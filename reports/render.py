@@ -24,6 +24,7 @@ from reports.registrations import Registration, registry_state
 from reports.runs import LABEL, TASK_LABEL, UNIT
 from reports.significance import TIE_RULES
 from reports.summary import summarize
+from reports.tuning import load_tuning_rows
 from reports.usable import markers
 from zoo import home, tracking
 from zoo.data.cache import write_bytes_atomic
@@ -122,7 +123,7 @@ def load_report(experiment: str = tracking.DEFAULT_EXPERIMENT, *,
         runs, parents, experiment, stats=stats,
         cards=dataset_cards({r["tags"].get(schema.DATASET, "") for r in runs}),
         smoke_profiles=smoke_profiles(), run_url=run_url, tracking_uri=tracking.tracking_uri(),
-        mlflow_ui=base or "", budgets=budgets)
+        mlflow_ui=base or "", budgets=budgets, tuning=load_tuning_rows())
     if analysis:
         records = load_example_records(error_analysis.needed_runs(report.sections),
                                        experiment=experiment)

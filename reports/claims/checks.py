@@ -14,6 +14,7 @@ from reports.advice import Advice
 from reports.claims.model import Finding, ReportEvidence, SectionEvidence
 from reports.ranking import Row
 from reports.runs import model_tags
+from reports.tuning import TuningRow
 from reports.usable import has_bilm, is_classical
 from zoo.tracking import schema
 
@@ -163,3 +164,30 @@ def ablation(claim: str, variant: str) -> SectionTest:
         pairs = [v.with_tip for v in ev.variants if v.variant == variant]
         return advice.pairs_claim(claim, pairs, ev.compare, ev.metric)
     return test
+
+
+TUNED = "An Optuna-tuned recipe beats the family's fixed recipe (test, seeds averaged)."
+
+
+def tuning_gains(evidence: ReportEvidence) -> list[Finding]:
+    """Claim 19, per dataset: each `zoo tune` study's tuned config against the recipe on test
+    (the paired bootstrap; trials selected on dev only)."""
+    by_dataset: dict[str, list[TuningRow]] = {}
+    for row in evidence.tuning:
+        by_dataset.setdefault(row.dataset, []).append(row)
+    out = []
+    for dataset, rows in sorted(by_dataset.items()):
+        scores, texts = [], []
+        for r in rows:
+            c = r.comparison
+            scores.append(None if c.significant is None
+                          else 0 if not c.significant else 1 if (c.diff or 0) > 0 else -1)
+            texts.append(f"{r.model} recipe {r.test_recipe:.1f} vs tuned {r.test_tuned:.1f} "
+                         f"({advice.effect(c)})" if r.test_recipe is not None
+                         and r.test_tuned is not None else f"{r.model}: untested")
+        verdict, reason = advice.verdict_of(scores)
+        effects = tuple(advice.Effect.of(f"{r.model} tuned − recipe", r.comparison)
+                        for r in rows)
+        out.append(Finding(f"{dataset} (zoo tune)", Advice(TUNED, verdict, "; ".join(texts) + ".",
+                                                             reason, effects)))
+    return out

@@ -12,6 +12,7 @@ from reports.layer_mix import MixModel
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.runs import TASK_LABEL, Cell
+from reports.tuning import TuningRow
 from reports.variants import VariantRow
 
 
@@ -73,6 +74,7 @@ class SectionEvidence:
 class ReportEvidence:
     sections: Sequence[SectionEvidence]
     mixes: Sequence[MixModel] = ()  # learned layer mixes, across tasks
+    tuning: Sequence[TuningRow] = ()  # recipe vs Optuna-tuned studies (zoo tune)
 
 
 @dataclass(frozen=True)

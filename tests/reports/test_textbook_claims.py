@@ -34,7 +34,8 @@ def test_nothing_measured_leaves_every_claim_in_the_table_saying_what_it_needs()
     for n in (10, 11, 12, 13, 14, 16, 17):
         assert labels[n] == ("inconclusive: not measured (needs the recipe-ablation cells: "
                              "`zoo bench --profile claims`, about 2 h on 2 cores)")
-    assert labels[19] == "inconclusive: needs the tuning runs (zoo tune: not built yet)"
+    assert labels[19] == ("inconclusive: not measured (needs the tuning studies: "
+                          "`zoo tune --plan tuning`, about 3 h on 2 cores)")
     assert {r.where for r in rows} == {"–"} and all(r.effect_text == "–" for r in rows)
 
 
