@@ -31,7 +31,8 @@ def chromium() -> str:
     return found
 
 
-def take(report: Path, prefix: Path, width: int = 1280) -> list[Path]:
+def take(report: Path, prefix: Path, width: int = 1280, selector: str = "section[id]",
+         ) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     shots = []
@@ -42,7 +43,7 @@ def take(report: Path, prefix: Path, width: int = 1280) -> list[Path]:
             page.goto(report.resolve().as_uri(), wait_until="load")
             shots.append(prefix.with_name(f"{prefix.name}-top.png"))
             page.screenshot(path=str(shots[-1]))
-            sections = page.locator("section[id]")
+            sections = page.locator(selector)
             for i in range(sections.count()):
                 section = sections.nth(i)
                 name = section.get_attribute("id")
@@ -77,6 +78,9 @@ def main() -> None:
     parser.add_argument("prefix", type=Path, help="output path prefix, e.g. docs/report-standard")
     parser.add_argument("--width", type=int, default=1280,
                         help="viewport width in CSS pixels (390: a phone)")
+    parser.add_argument("--select", default="section[id]",
+                        help="CSS selector of the elements shot one image each (named by their "
+                             "id), e.g. 'div.inside' for every section's error analysis")
     parser.add_argument("--url", help="screenshot this live page instead (to PREFIX.png)")
     parser.add_argument("--wait-for", default="", help="with --url: text to wait for")
     args = parser.parse_args()
@@ -87,7 +91,7 @@ def main() -> None:
     if not args.report.is_file():
         sys.exit(f"no report at {args.report}: render one with `zoo report` first")
     args.prefix.parent.mkdir(parents=True, exist_ok=True)
-    for shot in take(args.report, args.prefix, args.width):
+    for shot in take(args.report, args.prefix, args.width, args.select):
         print(shot)
 
 
