@@ -341,3 +341,12 @@ def test_without_statistics_there_is_no_verdict():
     assert row.verdict.startswith("untested") and row.comparison.significant is None
     [same] = tuning_rows(_arm_runs("both", (1,)), {"both-1": _accuracy_stats(150)})
     assert same.verdict == "no detectable difference" and same.comparison.diff == 0.0
+
+
+def test_the_tuning_flow_checks_its_plan_before_any_work():
+    from flows.tuning import tuning
+
+    from zoo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown plan .nope."):
+        tuning.fn(plan="nope")

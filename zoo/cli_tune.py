@@ -82,22 +82,11 @@ def cmd_tune(args) -> int:
         return _print_report()
     requests = _requests(args)  # before any data is read or run started
     from reports.tuning import load_tuning_rows, render_text
-    from zoo.errors import ZooError
-    from zoo.sweep.datastore import load_data, pretrain_corpus
     from zoo.tracking import check_reachable, tracking_uri
-    from zoo.tune import run_study
+    from zoo.tune import run_plan
 
     check_reachable()
-    failed = []
-    for req in requests:  # a biLM pretrains on the sweep's corpus, as in the benchmark
-        try:
-            run_study(req, load_data(req.dataset, args.data_mirror),
-                      corpus=lambda language: pretrain_corpus(language, args.data_mirror))
-        except ZooError as exc:  # e.g. every trial failed: a plan goes on with the others
-            if len(requests) == 1:
-                raise
-            failed.append(req.study_name)
-            print(f"study {req.study_name} stopped: {exc}")
+    failed = run_plan(requests, args.data_mirror)
     print(render_text(load_tuning_rows(studies=[r.study_name for r in requests])))
     print(f"MLflow store: {tracking_uri()} (experiment {schema.TUNING_EXPERIMENT!r})")
     return 1 if failed else 0

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from zoo import home, tracking
 from zoo.configs import get_profile
 from zoo.data import get_card
-from zoo.errors import ConfigError
+from zoo.errors import ConfigError, ZooError
 from zoo.models import check_supports
+from zoo.sweep.datastore import load_data, pretrain_corpus
 from zoo.sweep.matrix import check_seeds, check_size
 from zoo.sweep.plan import check_counts_fit
 from zoo.tracking import schema
@@ -113,3 +114,23 @@ def run_study(req: TuneRequest, data, echo=print, corpus=None) -> StudyOutcome:
             raise
         tracking.finish_run(parent_id)
     return StudyOutcome(req, found, arms)
+
+
+def run_plan(requests: Sequence[TuneRequest], mirror: str | None = None,
+             echo=print) -> list[str]:
+    """Each study in turn (resumable); a study that stops with a ZooError (e.g. every trial
+    failed) is reported and the others go on; one study alone raises. Returns the names of
+    the studies that stopped. The CLI (`zoo tune`) and the tuning flow (flows/tuning.py)
+    both run this."""
+    failed = []
+    for req in requests:  # a biLM pretrains on the sweep's corpus, as in the benchmark
+        try:
+            run_study(req, load_data(req.dataset, mirror), echo,
+                      corpus=lambda language: pretrain_corpus(language, mirror))
+        except ZooError as exc:
+            if len(requests) == 1:
+                raise
+            failed.append(req.study_name)
+            echo(f"study {req.study_name} stopped: {exc}")
+    return failed
+

@@ -151,6 +151,13 @@ def test_prefect_deployments_file():
             CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"])
     assert deployments["nightly-quick"]["parameters"]["profile"] == "quick"
     assert deployments["nightly-standard"]["parameters"]["profile"] == "standard"
+    # the slow checks of the advice run on their own mornings, after the standard sweep
+    assert deployments["weekly-claims"]["parameters"]["profile"] == "claims"
+    assert deployments["weekly-tuning"]["parameters"]["plan"] == "tuning"
+    hours = {n: int(deployments[n]["schedules"][0]["cron"].split()[1])
+             for n in ("nightly-standard", "weekly-claims", "weekly-tuning")}
+    assert hours["weekly-claims"] >= hours["nightly-standard"] + 3
+    assert hours["weekly-tuning"] >= hours["nightly-standard"] + 3
     pull = config["pull"][0]["prefect.deployments.steps.set_working_directory"]
     assert pull["directory"] == "{{ $ZOO_CHECKOUT }}"
 
