@@ -120,3 +120,5 @@ def test_the_cli_plans_named_variants_and_refuses_unknown_ones(capsys, zoo_home)
     assert "unknown recipe variant 'no_such'" in capsys.readouterr().err
     assert main(["models", "--variants"]) == 0
     assert "batch_norm" in capsys.readouterr().out
+    with pytest.raises(ConfigError, match="'no_clip' runs beside lstm_small"):
+        plan_cells("quick", datasets=["mr"], models=["cnn_small"], variants=["no_clip"])

@@ -71,6 +71,7 @@ def plan_cells(profile: str = "quick", *, datasets: Sequence[str] | None = None,
                     for seed in seed_list or prof.seeds_for(name):
                         cells.append(CellSpec(task, name, model, size, seed, profile,
                                               override_items, variant))
+    _check_variants_planned(variants, cells)
     for spec in cells:  # resolve every config now so a bad override fails early
         resolve_train_config(spec)
     check_counts_fit(cells)
@@ -85,6 +86,17 @@ def _checked_variants(names: Sequence[str]) -> tuple[str, ...]:
         if name != "*":
             get_variant(name)
     return tuple(names)
+
+
+def _check_variants_planned(asked: Sequence[str] | None, cells: Sequence[CellSpec]) -> None:
+    """A variant the user named that no planned model takes is an error, not a silent no-op."""
+    planned = {c.variant for c in cells}
+    for name in asked or ():
+        if name != "*" and name not in planned:
+            v = get_variant(name)
+            raise ConfigError(f"recipe variant {name!r} runs beside {', '.join(v.models)} "
+                              f"on {', '.join(v.tasks)}; none of them is planned here: add "
+                              f"--models {v.models[0]} (or a dataset of those tasks)")
 
 
 def training_split_size(card: DatasetCard) -> tuple[int, bool] | None:
