@@ -58,11 +58,11 @@ def variant_rows(cells: Sequence[Cell], by_size: Mapping[int, Sequence[ranking.R
     """Every measured variant against its model's row at each size where both were measured
     (`by_size`: the section's ranked rows; `comparator` must know the variants' cells)."""
     out = []
+    of = {c.model: (c.variant_of, c.variant) for c in cells}  # shown name -> (model, variant)
     for n, rows in sorted(by_size.items()):
         recipe = {r.model: r for r in rows}
         floor = [r for r in rows if r.usability and r.usability.floor]
         measured = ranking.aggregate([c for c in cells if (c.n_train or 0) == n], task, n)
-        of = {c.model: (c.variant_of, c.variant) for c in cells}
         assessed = assess_rows([comparator.with_bootstrap_ci(r) for r in measured] + floor,
                                comparator.cells, comparator)
         for row in assessed[:len(measured)]:
