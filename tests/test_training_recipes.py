@@ -198,3 +198,32 @@ def test_warmup_fraction_scales_with_the_run_and_decays_to_zero():
     assert fixed(49) == pytest.approx(1.0)  # the larger of the two applies
     with pytest.raises(Exception, match="warmup_fraction"):
         TrainConfig(warmup_fraction=1.0)
+
+
+@pytest.mark.parametrize("amp", [False, True])
+def test_dev_selects_under_the_training_autocast(amp):
+    """With amp on (where bfloat16 is native), dev is scored under the same bfloat16 autocast
+    as the training steps; with amp off, in float32. The caller's own scoring afterwards (the
+    logged dev and test scores) runs outside it."""
+    from tests.toy_data import BY_TASK, info_for
+    from zoo.batching import collator_for
+    from zoo.device import bf16_autocast_ok
+    from zoo.models import create_model
+    from zoo.train import train_model
+
+    if amp and not bf16_autocast_ok(torch.device("cpu")):
+        pytest.skip("bfloat16 is not native on this CPU: amp is ignored here")
+    info = info_for("sentiment")
+    model = create_model("cnn_small", info)
+    examples = BY_TASK["sentiment"]
+    seen: list[bool] = []
+
+    def dev_score(m) -> float:
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return 0.0
+
+    cfg = TrainConfig(epochs=2, batch_size=len(examples), patience=5, amp=amp)
+    result = train_model(model, collator_for(model, info, 16), examples, cfg, seed=0,
+                         dev_score=dev_score)
+    assert result.amp is amp and seen == [amp, amp]
+    assert not torch.is_autocast_enabled("cpu")
