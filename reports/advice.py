@@ -197,11 +197,22 @@ def versus(compare: Compare, better: Row, worse: Row, metric: str,
     text = (f"{better.model} {marked(better, metric)} vs {worse.model} "
             f"{marked(worse, metric)} at {fmt.count(better.n_train)} examples")
     found = Effect.of(f"{better.model} − {worse.model} at {fmt.count(better.n_train)}", result)
-    if result.significant is None:
+    score = direction(result, gap)
+    if score is None:
         return None, text + " (untested)", found
-    if not result.significant:
+    if score == 0:
         return 0, text + f" (no significant difference: {effect(result)})", found
-    return (1 if gap > 0 else -1), text + f" ({effect(result)})", found
+    return score, text + f" ({effect(result)})", found
+
+
+def direction(result: Comparison, gap: float) -> int | None:
+    """One comparison as a verdict's vote: +1 significantly ahead (`gap` > 0), -1 behind,
+    0 no significant difference, None untested."""
+    if result.significant is None:
+        return None
+    if not result.significant:
+        return 0
+    return 1 if gap > 0 else -1
 
 
 def verdict_of(scores: Sequence[int | None]) -> tuple[str, str]:

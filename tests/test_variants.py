@@ -2,6 +2,7 @@
 keyed apart from it, applied to the built model, tracked with its own tag."""
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -30,6 +31,13 @@ def test_a_variant_changes_one_field_of_the_recipe_and_gets_its_own_key():
         changed = {k for k in vars(a) if getattr(a, k) != getattr(b, k)}
         assert changed == set(variant.changes), name
         assert resolve_cell(spec, "f" * 64).key != resolve_cell(base, "f" * 64).key
+    # A user override can make the configs equal (--set clip_norm=0 on every cell): the
+    # variant is still its own cell, never the recipe's cached result under another tag.
+    same = (("clip_norm", 0.0),)
+    plain = dataclasses.replace(base, overrides=same)
+    unclipped = dataclasses.replace(base, overrides=same, variant="no_clip")
+    assert resolve_train_config(plain) == resolve_train_config(unclipped)
+    assert resolve_cell(plain, "f" * 64).key != resolve_cell(unclipped, "f" * 64).key
     assert shown_name("lstm_small", "no_clip") == "lstm_small~no_clip"
     assert split_shown("lstm_small~no_clip") == ("lstm_small", "no_clip")
     with pytest.raises(ConfigError, match="unknown recipe variant"):

@@ -180,8 +180,7 @@ def tuning_gains(evidence: ReportEvidence) -> list[Finding]:
         scores, texts = [], []
         for r in rows:
             c = r.comparison
-            scores.append(None if c.significant is None
-                          else 0 if not c.significant else 1 if (c.diff or 0) > 0 else -1)
+            scores.append(advice.direction(c, c.diff or 0))
             texts.append(f"{r.model} recipe {r.test_recipe:.1f} vs tuned {r.test_tuned:.1f} "
                          f"({advice.effect(c)})" if r.test_recipe is not None
                          and r.test_tuned is not None else f"{r.model}: untested")
