@@ -345,8 +345,29 @@ def test_without_statistics_there_is_no_verdict():
 
 def test_the_tuning_flow_checks_its_plan_before_any_work():
     from flows.tuning import tuning
-
     from zoo.errors import ConfigError
 
     with pytest.raises(ConfigError, match="unknown plan .nope."):
         tuning.fn(plan="nope")
+
+
+def test_a_plans_studies_run_side_by_side_in_worker_processes(zoo_home, shared_data_cache,
+                                                              monkeypatch):
+    """`parallel` 2: two studies at once, each in its own process (their study runs overlap
+    in time: one process runs them one after the other), both finished and tracked."""
+    from zoo import tracking, tune
+
+    monkeypatch.setenv("ZOO_DATA_CACHE", str(shared_data_cache))
+    requests = [tune.check_request("tiny_lstm", "mr", 1, size=60, seed=seed, eval_seeds=(1,),
+                                   profile="quick") for seed in (41, 42)]
+    lines: list[str] = []
+    assert tune.run_plan(requests, echo=lines.append, parallel=2) == []
+    assert sorted(lines) == sorted(f"study {r.study_name} finished" for r in requests)
+    exp = tracking.find_experiment_id(schema.TUNING_EXPERIMENT)
+    studies = tracking.client().search_runs(
+        [exp], f"tags.`{schema.KIND}` = '{schema.KIND_TUNING_STUDY}'")
+    assert {r.data.tags[schema.TUNING_STUDY] for r in studies} == {
+        r.study_name for r in requests}
+    assert all(r.info.status == "FINISHED" for r in studies)
+    (a, b) = sorted(studies, key=lambda r: r.info.start_time)
+    assert b.info.start_time < a.info.end_time  # side by side, not one after the other

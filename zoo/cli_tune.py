@@ -3,7 +3,7 @@ on test with a significance test (zoo.tune; the table: reports.tuning).
 
     zoo tune bilstm_crf_small --dataset wnut16 --trials 12 [--size 1.0] [--seed 1]
              [--eval-seeds 1,2,3] [--profile standard]
-    zoo tune --plan tuning          # every family of zoo.tune.TUNING_PLAN, resumable
+    zoo tune --plan tuning [--parallel 2]   # every family of zoo.tune.TUNING_PLAN, resumable
     zoo tune --report               # the recipe-vs-tuned table of every finished study
 
 The options are parsed here with light imports only; torch, Optuna and MLflow load in the
@@ -29,6 +29,8 @@ def add_parser(sub) -> None:
     t.add_argument("--profile", default="standard",
                    help="whose budgets the trainings use (dev sample, time cap)")
     t.add_argument("--plan", help="tune every model of a plan (`tuning`) instead of MODEL")
+    t.add_argument("--parallel", type=int, help="studies of a plan run at once, each in its "
+                   "own process (default: one per core up to 4 cores, as `zoo bench`)")
     t.add_argument("--report", action="store_true",
                    help="print the recipe-vs-tuned table of the finished studies and stop")
     t.add_argument("--data-mirror", default=os.environ.get("ZOO_DATA_MIRROR"))
@@ -43,6 +45,9 @@ def _requests(args) -> list:
 
     sizes, seeds = parse_sizes(args.size), parse_seeds(args.seed)
     eval_seeds = parse_seeds(args.eval_seeds)
+    if args.parallel is not None and args.parallel < 1:
+        raise ConfigError(f"--parallel {args.parallel}: run at least 1 study at a time; "
+                          "e.g. --parallel 2")
     if len(sizes) != 1 or len(seeds) != 1:
         raise ConfigError("--size and --seed take one value each; e.g. --size 0.5 --seed 1")
     if args.plan:
@@ -86,7 +91,7 @@ def cmd_tune(args) -> int:
     from zoo.tune import run_plan
 
     check_reachable()
-    failed = run_plan(requests, args.data_mirror)
+    failed = run_plan(requests, args.data_mirror, parallel=args.parallel)
     print(render_text(load_tuning_rows(studies=[r.study_name for r in requests])))
     print(f"MLflow store: {tracking_uri()} (experiment {schema.TUNING_EXPERIMENT!r})")
     return 1 if failed else 0

@@ -24,6 +24,7 @@ from zoo.models import check_supports
 from zoo.sweep.datastore import load_data, pretrain_corpus
 from zoo.sweep.matrix import check_seeds, check_size
 from zoo.sweep.plan import check_counts_fit
+from zoo.sweep.workers import default_parallelism, watch_parent
 from zoo.tracking import schema
 from zoo.tune_compare import ArmRun, compare
 from zoo.tune_space import TuneRequest
@@ -117,20 +118,70 @@ def run_study(req: TuneRequest, data, echo=print, corpus=None) -> StudyOutcome:
 
 
 def run_plan(requests: Sequence[TuneRequest], mirror: str | None = None,
-             echo=print) -> list[str]:
-    """Each study in turn (resumable); a study that stops with a ZooError (e.g. every trial
-    failed) is reported and the others go on; one study alone raises. Returns the names of
-    the studies that stopped. The CLI (`zoo tune`) and the tuning flow (flows/tuning.py)
-    both run this."""
+             echo=print, parallel: int | None = None) -> list[str]:
+    """Each study, resumable; a study that stops with a ZooError (e.g. every trial failed)
+    is reported and the others go on; one study alone raises. Returns the names of the
+    studies that stopped. The CLI (`zoo tune`) and the tuning flow (flows/tuning.py) both
+    run this.
+
+    `parallel`: studies at a time (default: as the sweep's cells, one per core up to 4
+    cores, zoo.sweep.workers.default_parallelism), each in its own worker process with its
+    share of the cores: the small models gain little from a second thread, so two
+    one-thread studies finish a plan in about half the time of one two-thread study after
+    another."""
+    for name in dict.fromkeys(r.dataset for r in requests):
+        load_data(name, mirror)  # prepared once here; the studies read the prepared cache
+    parallel, threads = default_parallelism(parallel)
+    if parallel > 1 and len(requests) > 1:
+        return _run_in_workers(requests, mirror, echo, parallel, threads)
     failed = []
-    for req in requests:  # a biLM pretrains on the sweep's corpus, as in the benchmark
+    for req in requests:
         try:
-            run_study(req, load_data(req.dataset, mirror), echo,
-                      corpus=lambda language: pretrain_corpus(language, mirror))
+            _study(req, mirror, echo)
         except ZooError as exc:
             if len(requests) == 1:
                 raise
             failed.append(req.study_name)
             echo(f"study {req.study_name} stopped: {exc}")
+    return failed
+
+
+def _study(req: TuneRequest, mirror: str | None, echo=print) -> str:
+    # A biLM pretrains on the sweep's corpus, as in the benchmark.
+    run_study(req, load_data(req.dataset, mirror), echo,
+              corpus=lambda language: pretrain_corpus(language, mirror))
+    return req.study_name
+
+
+def _start_worker(parent: int, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    watch_parent(parent)  # a killed `zoo tune` leaves no worker holding a study's lock
+
+
+def _run_in_workers(requests: Sequence[TuneRequest], mirror: str | None, echo,
+                    parallel: int, threads: int) -> list[str]:
+    """The studies in `parallel` spawned worker processes (spawn: the parent may run
+    Prefect's and MLflow's threads); each worker prints its own trial lines."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    failed = []
+    with ProcessPoolExecutor(min(parallel, len(requests)),
+                             mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
+        jobs = {pool.submit(_study, req, mirror): req for req in requests}
+        try:
+            for job in as_completed(jobs):
+                try:
+                    echo(f"study {job.result()} finished")
+                except ZooError as exc:
+                    failed.append(jobs[job].study_name)
+                    echo(f"study {jobs[job].study_name} stopped: {exc}")
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: each worker marks its runs
+            raise
     return failed
 

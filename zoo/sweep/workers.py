@@ -46,13 +46,19 @@ def _init_worker(threads: int, progress, parent: int) -> None:
     interrupt.ignore_in_worker()  # Ctrl-C reaches the whole process group: the parent ends us
     torch.set_num_threads(threads)
     _progress = progress
+    watch_parent(parent)
+
+
+def watch_parent(parent: int) -> None:
+    """End this worker process within a second of its parent's death (a daemon thread)."""
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
                      name="zoo-parent-watch").start()
 
 
 def _exit_with_parent(parent: int) -> None:
     """A worker whose flow process was killed stops within a second, so a resumed sweep
-    never has two processes training the same cell into one model folder."""
+    never has two processes training the same cell into one model folder (nor a `zoo tune`
+    worker holding its study's lock)."""
     while os.getppid() == parent:
         time.sleep(1.0)
     os._exit(1)
