@@ -143,7 +143,8 @@ BILM_KEYS = (schema.PRETRAIN_PERPLEXITY, schema.PRETRAIN_CONVERGED)
 
 
 def to_cell(run: Mapping) -> Cell:
-    tags = {str(k): str(v) for k, v in (run.get("tags") or {}).items()}
+    tags = _schedule_end({str(k): str(v) for k, v in (run.get("tags") or {}).items()},
+                         run.get("params") or {})
     metrics = {str(k): v for k, v in (run.get("metrics") or {}).items()}
     model = tags.get(schema.MODEL, "?")
     meta = model_tags(model, tags)
@@ -166,6 +167,15 @@ def to_cell(run: Mapping) -> Cell:
         twins={k[len(prefix):]: v for k, v in meta.items() if k.startswith(prefix) and v},
         pretrained=meta.get(schema.PRETRAINED, ""),
         encoder_mode=meta.get(schema.ENCODER_MODE, ""))
+
+
+def _schedule_end(tags: dict[str, str], params: Mapping) -> dict[str, str]:
+    """A run logged before the `schedule_end` stop reason existed (zoo.train.stop_summary)
+    that ran its whole linear-decay schedule was tagged epoch_cap: read it as what it was."""
+    decay = params.get(f"{schema.TRAIN_PARAM_PREFIX}decay")
+    if tags.get(schema.STOP_REASON) == "epoch_cap" and decay == "linear":
+        return {**tags, schema.STOP_REASON: "schedule_end", schema.CONVERGED: "true"}
+    return tags
 
 
 def to_cells(runs: Iterable[Mapping]) -> list[Cell]:

@@ -23,9 +23,10 @@ FLOOR_FAMILY = "floor"
 # Families of classical models, for a model the zoo's catalog does not know (a removed or
 # synthetic one) and whose run has no `model_kind` tag: no epochs, no caps.
 CLASSICAL_FAMILIES = frozenset({"tfidf", "feature_crf", "lexical", FLOOR_FAMILY})
-STOP_REASONS = ("early_stopped", "fitted", "epoch_cap", "time_cap", "unknown")
+STOP_REASONS = ("early_stopped", "fitted", "schedule_end", "epoch_cap", "time_cap", "unknown")
 # Worst first: a row of several seeds reports its worst seed's stop reason.
-_SEVERITY = {"time_cap": 0, "unknown": 1, "epoch_cap": 2, "early_stopped": 3, "fitted": 4}
+_SEVERITY = {"time_cap": 0, "unknown": 1, "epoch_cap": 2, "schedule_end": 3,
+             "early_stopped": 4, "fitted": 5}
 
 
 def _metadata(model: str, tags: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -73,7 +74,8 @@ def run_stop(model: str, family: str, tags: Mapping[str, str],
             return RunStop("fitted", True, None)
         return RunStop("unknown", False, improving)
     reason = reason if reason in STOP_REASONS else "unknown"
-    converged = conv == "true" if conv else reason in ("early_stopped", "fitted")
+    converged = conv == "true" if conv else reason in ("early_stopped", "fitted",
+                                                       "schedule_end")
     if reason == "time_cap":
         converged = False  # a wall-clock cap is a safety net, never convergence
     if reason == "epoch_cap" and improving:
@@ -110,7 +112,7 @@ class Usability:
             return "stop reason unknown" if self.stop_reason == "unknown" else "not converged"
         if self.above_floor is False:
             return "below the floor" if self.reason.startswith("below") else "at the floor"
-        return "converged"
+        return "schedule ended" if self.stop_reason == "schedule_end" else "converged"
 
     @property
     def time_capped(self) -> bool:

@@ -41,6 +41,20 @@ def test_running_all_epochs_is_epoch_cap_and_rising_dev_is_still_improving():
     assert result.epochs_run == 5 and result.still_improving and not result.converged
 
 
+def test_a_linear_decay_that_ran_to_its_end_is_schedule_end_and_converged():
+    """Fine-tuning's schedule: the rate decays linearly to zero at the last step, so running
+    every epoch is the whole recipe, not a cut budget; dev rising into the last epoch stays
+    on record (still_improving) without making the run unconverged. Other schedules at the
+    cap stay epoch_cap, and a linear decay stopped early stays early_stopped."""
+    rising = [0.1, 0.2, 0.3, 0.4, 0.5]
+    ended = _train(rising, patience=2, decay="linear")
+    assert ended.stop_reason == "schedule_end" and ended.converged and ended.still_improving
+    capped = _train(rising, patience=2, decay="inverse_sqrt", warmup_steps=1)
+    assert capped.stop_reason == "epoch_cap" and not capped.converged
+    early = _train([0.5, 0.6, 0.55, 0.55, 0.55], patience=2, decay="linear")
+    assert early.stop_reason == "early_stopped"
+
+
 def test_time_budget_is_time_cap():
     result = _train([0.1, 0.2, 0.3, 0.4], max_train_seconds=1e-9)
     assert result.stop_reason == "time_cap" and result.hit_time_budget

@@ -58,7 +58,7 @@ class TrainResult:
     epochs: list[EpochLog] = field(default_factory=list)
     seconds: float = 0.0
     amp: bool = False  # whether bfloat16 autocast was on (cfg.amp where bfloat16 is native)
-    stop_reason: str = ""  # early_stopped | epoch_cap | time_cap (see `stop_summary`)
+    stop_reason: str = ""  # early_stopped | schedule_end | epoch_cap | time_cap (`stop_summary`)
     still_improving: bool = False
     converged: bool = False
 
@@ -81,7 +81,11 @@ def stop_summary(scores: Sequence[float], reason: str, patience: int,
 
     still_improving (only at a cap, epoch or time): the best epoch is among the last
     `patience` epochs, i.e. dev was still rising when training stopped.
-    converged: early_stopped (patience exhausted), or epoch_cap with a flat curve: the best
+    converged: early_stopped (patience exhausted); schedule_end (the learning rate decayed to
+    zero at the last epoch's last step, as fine-tuning recipes prescribe a fixed number of
+    epochs: the weights have stopped moving, and dev rising into that epoch is the schedule's
+    annealing, not a cut budget; whether a longer schedule helps is a recipe question for
+    `zoo tune`); or epoch_cap with a flat curve: the best
     dev score of the last `patience` epochs exceeds the best of the epochs before them by
     less than `tolerance` (absolute, in the primary metric's own units). A run with no
     epoch before that window, or cut by the time cap, is not called converged.
@@ -92,6 +96,8 @@ def stop_summary(scores: Sequence[float], reason: str, patience: int,
     n = len(scores)
     best = max(range(n), key=lambda i: (scores[i], -i)) if n else 0  # first best, as selected
     still_improving = n > 0 and best >= n - window
+    if reason == "schedule_end":
+        return still_improving, True  # still_improving: informational only
     converged = False
     if reason == "epoch_cap" and n > window:
         converged = max(scores[-window:]) - max(scores[:-window]) < tolerance
@@ -285,7 +291,9 @@ def train_model(
             result.stop_reason = "time_cap"
             break
     else:
-        result.stop_reason = "epoch_cap"
+        # A linear decay reaches zero at the last step of the last epoch (lr_lambda): the
+        # recipe's whole schedule ran. Any other schedule was cut by the epoch cap.
+        result.stop_reason = "schedule_end" if cfg.decay == "linear" else "epoch_cap"
     result.still_improving, result.converged = stop_summary(
         [e.dev_score for e in result.epochs], result.stop_reason, cfg.patience,
         cfg.flat_tolerance * score_scale)

@@ -50,6 +50,26 @@ def test_epoch_cap_still_improving_is_not_converged():
     assert got.badge == "epoch cap, still improving"
 
 
+def test_a_schedule_run_to_its_end_is_converged_and_older_runs_are_read_so():
+    """schedule_end (a linear decay to zero that ran every epoch, zoo.train.stop_summary) is
+    converged even with dev best at its last epoch; a run logged before that reason existed
+    (tagged epoch_cap, its params saying decay=linear) is read the same way, and an epoch cap
+    under another schedule is still not converged."""
+    from reports.runs import to_cell
+
+    got = usable.assess([stop("schedule_end", True, improving=True)], floor=False,
+                        versus_floor=ABOVE)
+    assert got.usable and got.badge == "schedule ended"
+    old = {"tags": {"zoo.model": "minilm_l6", "zoo.stop_reason": "epoch_cap",
+                    "zoo.converged": "false"},
+           "metrics": {"train/still_improving": 1.0}, "params": {"train.decay": "linear"}}
+    cell = to_cell(old)
+    assert usable.run_stop(cell.model, cell.family, cell.tags, cell.metrics).converged
+    constant = to_cell({**old, "params": {"train.decay": "none"}})
+    assert not usable.run_stop(constant.model, constant.family, constant.tags,
+                               constant.metrics).converged
+
+
 def test_at_the_floor_is_not_usable():
     got = usable.assess([stop("early_stopped", True)], floor=False, versus_floor=LEVEL)
     assert not got.usable and got.reason == "at the floor (p=0.410)"
