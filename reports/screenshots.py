@@ -63,7 +63,9 @@ def take_page(url: str, out: Path, wait_for: str, width: int = 1280) -> Path:
         browser = pw.chromium.launch(executable_path=chromium(), args=FLAGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": width, "height": 900})
-            page.goto(url, wait_until="networkidle", timeout=120_000)
+            # "load", not "networkidle": MLflow 3's UI polls its trace metrics every few
+            # seconds, so the network never idles; `wait_for` says the data has arrived.
+            page.goto(url, wait_until="load", timeout=120_000)
             page.get_by_text(wait_for).first.wait_for(timeout=120_000)
             page.wait_for_timeout(1500)  # charts and tables settle after their data arrives
             page.screenshot(path=str(out))
