@@ -114,3 +114,19 @@ def test_disagreements_show_gold_and_both_outputs_seeded():
     assert first.text.startswith("Paris met Ada Lovelace")
     assert disagreements.disagreements("ner", ["best", "second"], [a, b]) == shown  # seeded
     assert disagreements.disagreements("ner", ["x", "y"], [a, _ner(True)]) == []  # agree
+
+
+def test_the_widest_gap_is_the_largest_significant_one_when_there_is_one():
+    """A tiny bucket's large but untestable-in-practice gap never hides a significant one;
+    with no significant gap the largest gap is named (as no detectable difference)."""
+    from reports.significance import Comparison
+
+    def bucket(label: str, size: int, diff: float, significant: bool):
+        gap = Comparison(significant, diff, 0.01 if significant else 0.29, (diff - 5, diff + 5),
+                         "paired bootstrap")
+        return buckets.Bucket("entity type", label, size, "entities", (), gap)
+
+    noisy, solid = bucket("sportsteam", 2, 30.8, False), bucket("person", 119, 5.0, True)
+    assert buckets.BucketTable("f1", ("a", "b"), (noisy, solid)).widest is solid
+    quiet = bucket("person", 119, 5.0, False)
+    assert buckets.BucketTable("f1", ("a", "b"), (noisy, quiet)).widest is noisy
