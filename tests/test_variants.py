@@ -116,6 +116,13 @@ def test_a_variant_cell_trains_and_differs_from_its_model(tmp_path):
              for v in ("", "batch_norm")}
     assert cells[""].key != cells["batch_norm"].key
     assert all(c.epochs for c in cells.values())
+    # The saved variant loads back with its extra layer, as measuring and serving load it
+    # (the claims run of 2026-12-07 failed to measure every batch_norm cell before this).
+    from zoo.predictors import load_predictor
+
+    predictor, model = load_predictor(tmp_path / cells["batch_norm"].key)
+    assert any(isinstance(m, MaskedBatchNorm) for m in model.modules())
+    assert len(predictor(list(examples))) == len(examples)
 
 
 def test_the_cli_plans_named_variants_and_refuses_unknown_ones(capsys, zoo_home):

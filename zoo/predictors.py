@@ -23,6 +23,7 @@ from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
 from zoo.models import DataInfo, create_model, get_entry
+from zoo.model_changes import add_batch_norm
 
 # A subword model's tokenizer (zoo.encoders.wordpieces), saved beside its weights.
 TOKENIZER = "tokenizer.json"
@@ -62,7 +63,7 @@ def make_predictor(model, collator: Collator | None):
 
 
 def save_model(folder: Path, model_name: str, model, collator: Collator | None,
-               info: DataInfo) -> Path:
+               info: DataInfo, batch_norm: bool = False) -> Path:
     """Write the model folder; returns the file inference uses (its size is the model size).
 
     Runtime variants (ONNX Runtime float / int8) also get their exported graph here.
@@ -75,6 +76,8 @@ def save_model(folder: Path, model_name: str, model, collator: Collator | None,
         "labels": list(info.labels),
         "target_vocab": info.target_vocab.to_json() if info.target_vocab else None,
         "max_len": collator.max_len if collator else None,
+        # A recipe variant that adds layers (zoo.model_changes): rebuilt before the weights load.
+        "batch_norm": batch_norm,
     }
     (folder / "meta.json").write_text(json.dumps(meta))
     if collator is None:
@@ -108,6 +111,8 @@ def load_predictor(folder: Path):
         target_vocab=Vocab.from_json(meta["target_vocab"]) if meta["target_vocab"] else None,
     )
     model = create_model(meta["model"], info)
+    if meta.get("batch_norm"):
+        add_batch_norm(model)
     if get_entry(meta["model"]).kind == "classical":
         model.load(folder / "model.skops")
         return ClassicalPredictor(model), model
