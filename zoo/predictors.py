@@ -22,8 +22,8 @@ from zoo.batching import Collator, collator_for, predict_in_batches
 from zoo.data.types import Example
 from zoo.data.vocab import Vocab
 from zoo.device import module_device, pick_device
-from zoo.models import DataInfo, create_model, get_entry
 from zoo.model_changes import add_batch_norm
+from zoo.models import DataInfo, create_model, get_entry
 
 # A subword model's tokenizer (zoo.encoders.wordpieces), saved beside its weights.
 TOKENIZER = "tokenizer.json"
