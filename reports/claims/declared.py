@@ -95,7 +95,7 @@ CLAIMS: tuple[Claim, ...] = (
           Needs("each family's recipe vs its Optuna-tuned recipe, dev and test",
                 SENT_NER, "one dataset per task",
                 missing="not measured (needs the tuning studies: `zoo tune --plan tuning`, "
-                        "about 3 h on 2 cores)"),
+                        "about 1.5 h on 2 cores, two studies at a time)"),
           c.tuning_gains),
     Claim(20, "Transformers need more data than LSTMs.", "elmo, guide",
               Needs("a crossover that holds (each side significantly ahead at its end) "
