@@ -210,9 +210,7 @@ def direction(result: Comparison, gap: float) -> int | None:
     0 no significant difference, None untested."""
     if result.significant is None:
         return None
-    if not result.significant:
-        return 0
-    return 1 if gap > 0 else -1
+    return (1 if gap > 0 else -1) if result.significant else 0
 
 
 def verdict_of(scores: Sequence[int | None]) -> tuple[str, str]:

@@ -320,8 +320,7 @@ def train_cell(cell: ResolvedCell | CellSpec, data: PreparedDataset, work_dir: P
         fit = _fit(cell, model, info, train, dev, dev_used, work_dir, device, on_epoch)
         train_seconds = time.perf_counter() - start
     model_dir = work_dir / cell.key
-    weights = save_model(model_dir, spec.model, model, fit.collator, info,
-                         batch_norm=cfg.batch_norm)
+    weights = save_model(model_dir, spec.model, model, fit.collator, info, cfg.batch_norm)
     write_training_record(model_dir, fit.record)
     extra = {**extra, **fit.extra, **_mix(model)}
     if fit.collator is not None:
