@@ -65,6 +65,7 @@ def main() -> None:
     print(f"total {total:.1f} s: training steps {total - total_dev:.1f} s, dev scoring "
           f"{total_dev:.1f} s ({100 * total_dev / max(total, 1e-9):.0f} %); "
           f"load after {os.getloadavg()[0]:.2f}")
+    print(f"stop {trained.stop_reason}; test {trained.test}")
 
 
 if __name__ == "__main__":

@@ -227,3 +227,22 @@ def test_dev_selects_under_the_training_autocast(amp):
                          dev_score=dev_score)
     assert result.amp is amp and seen == [amp, amp]
     assert not torch.is_autocast_enabled("cpu")
+
+
+def test_head_lr_puts_the_head_in_its_own_group_that_the_schedule_scales():
+    """A fine-tuned encoder's fresh task layer at its own rate; without head_lr, one group."""
+    from zoo.train import lr_lambda, make_optimizer
+
+    model = torch.nn.Module()
+    model.encoder, model.head = torch.nn.Linear(4, 4), torch.nn.Linear(4, 2)
+    assert len(make_optimizer(model, TrainConfig(lr=5e-5)).param_groups) == 1
+    cfg = TrainConfig(lr=5e-5, head_lr=1e-3, warmup_steps=10)
+    opt = make_optimizer(model, cfg)
+    encoder_group, head_group = opt.param_groups
+    assert {id(p) for p in head_group["params"]} == {id(p) for p in model.head.parameters()}
+    assert {id(p) for p in encoder_group["params"]} == {id(p) for p in model.encoder.parameters()}
+    torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, 100))  # sets step 1 of 10's rates
+    assert head_group["lr"] == pytest.approx(1e-4)
+    assert encoder_group["lr"] == pytest.approx(5e-6)
+    with pytest.raises(ConfigError, match="head_lr"):
+        TrainConfig(head_lr=-1.0)

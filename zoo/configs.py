@@ -25,12 +25,14 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
     lr: float = 1e-3
+    # The task layer's rate (the model's `head`) beside a fine-tuned pretrained encoder's small
+    # `lr`; 0 = `lr`. A fresh softmax layer at 5e-5 takes epochs to leave "all O" on NER.
+    head_lr: float = 0.0
     weight_decay: float = 0.0
     clip_norm: float = 1.0  # gradient-norm clipping; 0 disables it
     warmup_steps: int = 0
     # Warmup as a fraction of the run's optimizer steps (BERT's 10 %, Devlin et al. 2019);
-    # the larger of the two applies. A fixed step count does not scale with the data: 100
-    # steps were four of six epochs of minilm_l6 at 848 mr sentences.
+    # the larger of the two applies (100 fixed steps were 4 of 6 epochs at 848 mr sentences).
     warmup_fraction: float = 0.0
     decay: str = "none"  # none | linear | inverse_sqrt
     label_smoothing: float = 0.0
@@ -51,19 +53,16 @@ class TrainConfig:
     # the metric's full scale (0.002 = 0.2 accuracy/F1 points; 0.2 BLEU on its 0-100 scale).
     flat_tolerance: float = 0.002
     max_train_seconds: float = 0.0  # wall-clock budget for training; 0 = none
-    # bfloat16 autocast while training, where bfloat16 is native (a CUDA device, or a CPU
-    # with AVX512-BF16 / AMX: zoo.device.bf16_autocast_ok; float32 elsewhere). Off by
-    # default; the fine-tuning recipe turns it on (zoo.recipes.PRETRAINED).
+    # bfloat16 autocast while training where it is native (zoo.device.bf16_autocast_ok;
+    # float32 elsewhere); the fine-tuning recipe turns it on (zoo.recipes.PRETRAINED).
     amp: bool = False
     # Budget of a model's own pretraining (the ELMo biLM): optimizer steps, which make the
     # pretrained weights the same on any machine, and a wall-clock safety cap in seconds
     # (reported when hit); 0 = the model's default.
     pretrain_max_steps: int = 0
     pretrain_max_seconds: float = 0.0
-    # Pretrain until held-out perplexity stops improving (early stopping, as every cell
-    # trains), keeping the best weights: a budget stopped the biLM unconverged (perplexity
-    # 109 after 0.38 epochs, standard run of 2026-12-06). pretrain_max_steps and
-    # pretrain_max_seconds are then only safety caps, each reported when hit.
+    # Pretrain until held-out perplexity stops improving, keeping the best weights (a budget
+    # left it at perplexity 109, 2026-12-06); the caps above then only guard, reported when hit.
     pretrain_until_converged: bool = False
     # Held-out evaluations (every 500 steps) without a 1 % relative improvement before the
     # biLM stops; 0 = the model's own (zoo.encoders.bilm_training.UntilConverged).
@@ -87,8 +86,9 @@ class TrainConfig:
             raise ConfigError(f"decay={self.decay!r} is not one of none, linear, inverse_sqrt")
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("epochs and batch_size must be at least 1")
-        if self.min_epochs < 0 or self.flat_tolerance < 0 or self.bucket_pool < 0:
-            raise ConfigError("min_epochs, flat_tolerance and bucket_pool must not be negative")
+        if min(self.min_epochs, self.flat_tolerance, self.bucket_pool, self.head_lr) < 0:
+            raise ConfigError("min_epochs, flat_tolerance, bucket_pool and head_lr must not be "
+                              "negative")
         if self.init not in ("recipe", "torch_default"):
             raise ConfigError(f"init={self.init!r} is not one of recipe, torch_default")
         if self.dropout >= 1.0:

@@ -174,11 +174,23 @@ def make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     (1.9 M, 1 thread) a step takes 16.1 ms as a for-loop and 1.4 ms fused
     (benchmarks/optimizer_step.py), a third of a Kim-CNN training step on mr.
     """
-    params = [p for p in model.parameters() if p.requires_grad]
+    params = param_groups(model, cfg)
     try:
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def param_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
+    """The trainable parameters: one group at `lr`, or with `head_lr` set, the model's
+    `head` in a second group at that rate (the schedule scales both groups alike)."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    head = getattr(model, "head", None)
+    if not cfg.head_lr or not isinstance(head, nn.Module):
+        return [{"params": trainable}]
+    head_ids = {id(p) for p in head.parameters()}
+    return [{"params": [p for p in trainable if id(p) not in head_ids]},
+            {"params": [p for p in trainable if id(p) in head_ids], "lr": cfg.head_lr}]
 
 
 @dataclass

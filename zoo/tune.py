@@ -24,7 +24,7 @@ from zoo.models import check_supports
 from zoo.sweep.datastore import load_data, pretrain_corpus
 from zoo.sweep.matrix import check_seeds, check_size
 from zoo.sweep.plan import check_counts_fit
-from zoo.sweep.workers import default_parallelism, watch_parent
+from zoo.sweep.workers import default_parallelism, start_worker
 from zoo.tracking import schema
 from zoo.tune_compare import ArmRun, compare
 from zoo.tune_space import TuneRequest
@@ -141,9 +141,14 @@ def run_plan(requests: Sequence[TuneRequest], mirror: str | None = None,
         except ZooError as exc:
             if len(requests) == 1:
                 raise
-            failed.append(req.study_name)
-            echo(f"study {req.study_name} stopped: {exc}")
+            failed.append(_stopped(req, exc, echo))
     return failed
+
+
+def _stopped(req: TuneRequest, exc: ZooError, echo) -> str:
+    """A study that stopped with a ZooError: said, and named for the plan's summary."""
+    echo(f"study {req.study_name} stopped: {exc}")
+    return req.study_name
 
 
 def _study(req: TuneRequest, mirror: str | None, echo=print) -> str:
@@ -151,13 +156,6 @@ def _study(req: TuneRequest, mirror: str | None, echo=print) -> str:
     run_study(req, load_data(req.dataset, mirror), echo,
               corpus=lambda language: pretrain_corpus(language, mirror))
     return req.study_name
-
-
-def _start_worker(parent: int, threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)
-    watch_parent(parent)  # a killed `zoo tune` leaves no worker holding a study's lock
 
 
 def _run_in_workers(requests: Sequence[TuneRequest], mirror: str | None, echo,
@@ -171,15 +169,14 @@ def _run_in_workers(requests: Sequence[TuneRequest], mirror: str | None, echo,
     failed = []
     with ProcessPoolExecutor(min(parallel, len(requests)),
                              mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_start_worker, initargs=(os.getpid(), threads)) as pool:
+                             initializer=start_worker, initargs=(threads, os.getpid())) as pool:
         jobs = {pool.submit(_study, req, mirror): req for req in requests}
         try:
             for job in as_completed(jobs):
                 try:
                     echo(f"study {job.result()} finished")
                 except ZooError as exc:
-                    failed.append(jobs[job].study_name)
-                    echo(f"study {jobs[job].study_name} stopped: {exc}")
+                    failed.append(_stopped(jobs[job], exc, echo))
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: each worker marks its runs
             raise

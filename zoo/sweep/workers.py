@@ -44,8 +44,15 @@ _slots: threading.Semaphore | None = None  # one per worker process of the open 
 def _init_worker(threads: int, progress, parent: int) -> None:
     global _progress
     interrupt.ignore_in_worker()  # Ctrl-C reaches the whole process group: the parent ends us
-    torch.set_num_threads(threads)
     _progress = progress
+    start_worker(threads, parent)
+
+
+def start_worker(threads: int, parent: int) -> None:
+    """What each worker process of a sweep or of a tuning plan (zoo.tune) does first: take
+    its share of the cores, and end with its parent (a killed parent leaves no worker
+    training into a cell's folder or holding a study's lock)."""
+    torch.set_num_threads(threads)
     watch_parent(parent)
 
 
