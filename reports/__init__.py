@@ -11,7 +11,8 @@ Reads MLflow only (through zoo.tracking). Pure functions first, I/O last:
     buckets.py       scores per bucket of test examples (seen/unseen entities, lengths, class)
     disagreements.py test examples where the two best models disagree
     error_analysis.py  both for each section's leaders, from the runs' per-example records
-    advice.py        quantization trade-offs; textbook advice checked against measurements
+    advice.py        textbook advice checked against measurements
+    quantization.py  runtime twins (ONNX float / int8) against their float models
     pretrained_advice.py  frozen vs fine-tuned encoders; pretrained encoders for small data
     layer_mix.py     learned layer weights of frozen encoders across tasks (NER vs sentiment)
     claims/          the textbook claims as data (CLAIMS.md): declarations, tests, the table

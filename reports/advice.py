@@ -1,20 +1,21 @@
-"""Quantization trade-offs and textbook advice checked against the measurements: pure.
+"""Textbook advice checked against the measurements: pure.
 
 Each textbook claim is tested only where the measurements contain the models it speaks
 about; verdicts use the same paired comparison as the leaderboard (`compare`).
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reports import fmt
 from reports.curves import Crossover
+from reports.quantization import QuantRow
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.significance import Comparison
 from reports.usable import (
+    at_floor,
     bilm_unconverged,
     has_bilm,
     is_classical,
@@ -25,91 +26,6 @@ from reports.usable import (
 )
 
 Compare = Callable[[Row, Row], Comparison]
-RUNTIME_LABEL = {"onnx": "ONNX Runtime (float)", "onnx_q8": "ONNX Runtime int8",
-                 "torch": "PyTorch eager"}
-
-
-@dataclass(frozen=True)
-class QuantRow:
-    variant: str
-    base: str
-    runtime: str
-    delta: float | None  # variant - base, points (mean over seeds)
-    delta_sd: float | None  # sd of the per-seed differences (paired by seed)
-    comparison: Comparison
-    p50: tuple[float | None, float | None]  # (base, variant)
-    p90: tuple[float | None, float | None]
-    size: tuple[float | None, float | None]
-    speedup: float | None  # base p90 / variant p90
-    verdict: str
-
-
-def _per_seed(row: Row) -> dict[str, float]:
-    by_run = dict(zip(row.run_ids, row.seeds))
-    return {by_run[run]: score for run, score in row.run_scores.items() if run in by_run}
-
-
-def _paired_delta(base: Row, variant: Row) -> tuple[float | None, float | None]:
-    b, v = _per_seed(base), _per_seed(variant)
-    diffs = [v[s] - b[s] for s in sorted(set(b) & set(v))]
-    if not diffs:
-        return None, None
-    mean = sum(diffs) / len(diffs)
-    sd = (sum((d - mean) ** 2 for d in diffs) / (len(diffs) - 1)) ** 0.5 if len(diffs) > 1 \
-        else None
-    return mean, sd
-
-
-def _quant_verdict(delta: float | None, comparison: Comparison, speedup: float | None) -> str:
-    if speedup is None:
-        speed = "latency not measured"
-    elif speedup < 1.05:
-        speed = "no latency gain" if speedup > 0.95 else f"slower ({fmt.ratio(speedup)})"
-    else:
-        speed = f"{fmt.ratio(speedup)} faster at p90"
-    if delta is None:
-        cost = "quality not measured"
-    elif comparison.significant and delta < 0:
-        cost = f"costs {fmt.points(-delta)} points (significant)"
-    elif comparison.significant is False:
-        cost = f"no significant quality change ({fmt.signed(delta)} points)"
-    else:
-        cost = f"quality {fmt.signed(delta)} points (not tested)"
-    return f"{speed}; {cost}"
-
-
-def quantization_by_size(by_size: Mapping[int, Sequence[Row]],
-                         compare: Compare) -> list[QuantRow]:
-    """Each runtime variant against its float twin at the largest size where both were
-    measured (a profile may run a costly model and its twins at a smaller size only)."""
-    seen: dict[str, QuantRow] = {}
-    largest = max(by_size, default=None)
-    for n in sorted(by_size, reverse=True):
-        for q in quantization(by_size[n], compare):
-            if q.variant not in seen:
-                seen[q.variant] = q if n == largest else dataclasses.replace(
-                    q, verdict=f"{q.verdict} (at {fmt.count(n)} examples)")
-    return sorted(seen.values(), key=lambda q: (q.base, q.runtime))
-
-
-def quantization(rows: Sequence[Row], compare: Compare) -> list[QuantRow]:
-    """Each runtime variant against its float twin measured at the same size."""
-    by_model = {r.model: r for r in rows}
-    out = []
-    for row in rows:
-        base = by_model.get(row.base or "")
-        if row.runtime == "torch" or base is None:
-            continue
-        delta, delta_sd = _paired_delta(base, row)
-        comparison = compare(base, row)
-        speedup = (base.latency_p90 / row.latency_p90
-                   if base.latency_p90 and row.latency_p90 else None)
-        out.append(QuantRow(row.model, base.model, row.runtime, delta, delta_sd, comparison,
-                            (base.latency_p50, row.latency_p50),
-                            (base.latency_p90, row.latency_p90),
-                            (base.size_bytes, row.size_bytes), speedup,
-                            _quant_verdict(delta, comparison, speedup)))
-    return sorted(out, key=lambda q: (q.base, q.runtime))
 
 
 @dataclass(frozen=True)
@@ -228,11 +144,19 @@ def verdict_of(scores: Sequence[int | None]) -> tuple[str, str]:
 
 def pairs_claim(claim: str, pairs: Sequence[tuple[Row, Row]], compare: Compare,
                 metric: str) -> Advice | None:
+    """Each (claim's side, other side) pair compared; a pair whose two rows both sit at the
+    floor is no evidence either way (named, left out of the vote); any other row that is not
+    usable leaves the verdict inconclusive."""
+    idle = [p for p in pairs if at_floor(p[0]) and at_floor(p[1])]
+    pairs = [p for p in pairs if p not in idle]
+    skipped = "; ".join(f"not evidence: {a.model} and {b.model} at {fmt.count(a.n_train)} "
+                        "both at the floor" for a, b in idle)
     if not pairs:
-        return None
+        return (Advice(claim, "inconclusive", skipped + ".", "every pair at the floor")
+                if idle else None)
     blocked = needs([r for pair in pairs for r in pair])
     results = [versus(compare, a, b, metric) for a, b in pairs]
-    evidence = "; ".join(t for _, t, _ in results) + "."
+    evidence = "; ".join([t for _, t, _ in results] + ([skipped] if skipped else [])) + "."
     effects = tuple(e for _, _, e in results)
     if blocked:
         return Advice(claim, "inconclusive", evidence, blocked, effects)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from reports import (
-    advice,
     curves,
     layer_mix,
+    quantization,
     ranking,
     recommend,
     regressions,
@@ -81,7 +81,7 @@ class Section:
     n_crossovers: int
     recs: list[recommend.Recommendation]
     branches: list[recommend.Branch]
-    quant: list[advice.QuantRow]
+    quant: list[quantization.QuantRow]
     evidence: SectionEvidence  # what the textbook claims read (reports.claims)
     primary_env: bool  # the dataset's newest environment: its picks get registered
     warnings: list[str] = field(default_factory=list)
@@ -252,7 +252,7 @@ def build_section(key: tuple[str, str, str], cells: Sequence[Cell], env: str,
     found = curves.crossovers(by_size, comparator, metric)
     held, unconfirmed = [c for c in found if c.holds], [c for c in found if not c.holds]
     recs = recommend.recommendations(full, small, metric, budgets, where=dataset)
-    quant = advice.quantization_by_size(
+    quant = quantization.quantization_by_size(
         {n: rows if n != sizes[-1] else full for n, rows in by_size.items()}, comparator)
     evidence = SectionEvidence(task, dataset, metric, by_size, full, comparator, quant, recs,
                                found, comparator.cells,

@@ -181,6 +181,14 @@ def is_usable(row) -> bool:
     return status is None or status.usable
 
 
+def at_floor(row) -> bool:
+    """A converged row that did not beat the floor (not the floor itself): a model that
+    learned nothing the floor does not know."""
+    status = getattr(row, "usability", None)
+    return bool(status and not status.floor and status.converged
+                and status.above_floor is not True and status.reason.startswith(("at", "below")))
+
+
 def not_usable_text(row) -> str:
     """'elmo_frozen_small time-capped' for verdicts and cards."""
     status = getattr(row, "usability", None)

@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reports import fmt
-from reports.advice import Advice, Compare, QuantRow
+from reports.advice import Advice, Compare
 from reports.curves import Crossover
 from reports.layer_mix import MixModel
+from reports.quantization import QuantRow
 from reports.ranking import Row
 from reports.recommend import Recommendation
 from reports.runs import TASK_LABEL, Cell

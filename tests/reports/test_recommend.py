@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from reports import advice, recommend
+from reports import advice, quantization, recommend
 from reports.ranking import Row, Stat
 from reports.runs import to_cells
 from reports.significance import Comparison
@@ -102,11 +102,11 @@ def test_quantization_cost_and_gain():
     base = row("bilstm", 80.0, 4.0, seeds={"1": 80.0, "2": 81.0})
     q8 = row("bilstm_ort_q8", 79.0, 1.0, runtime="onnx_q8", base="bilstm", size=2.5e5,
              seeds={"1": 79.5, "2": 79.5})
-    (q,) = advice.quantization([base, q8], by_gap(2.0))
+    (q,) = quantization.quantization([base, q8], by_gap(2.0))
     assert q.delta == pytest.approx(-1.0) and q.speedup == pytest.approx(4.0)
     assert q.delta_sd == pytest.approx(0.7071, rel=1e-3)
     assert "4× faster" in q.verdict and "no significant quality change" in q.verdict
-    (costly,) = advice.quantization([base, q8], by_gap(0.1))
+    (costly,) = quantization.quantization([base, q8], by_gap(0.1))
     assert "costs 1.0 points (significant)" in costly.verdict
 
 
@@ -121,7 +121,7 @@ def test_textbook_claims_checked_against_measurements():
     small = [elmo, row("tfidf_logreg", 72.0, 0.05, n=100, family="tfidf"),
              row("bilstm_small", 60.0, 3.0, n=100)]
     compare = by_gap(1.0)
-    quant = advice.quantization(full, compare)
+    quant = quantization.quantization(full, compare)
     recs = recommend.recommendations(full, small, "accuracy")
     found = textbook("sentiment", "accuracy", full, small, compare, quant, recs)
     assert found[advice.ELMO_CLAIM].verdict == "disagrees"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reports import advice, curves
+from reports import advice, curves, quantization
 from reports.advice import Advice, Effect
 from reports.claims import CLAIMS, Claim, Finding, Needs, ReportEvidence, evaluate
 from reports.recommend import Recommendation
@@ -171,7 +171,7 @@ def test_the_realtime_verdict_needs_the_int8_pick_to_beat_the_float_models_in_bu
             latency_p90=0.5)
     rows = [mk("bilstm_small", "bilstm", 80.5, latency_p90=2.0), q8,
             mk("cnn_small", "cnn", 79.8, latency_p90=0.8)]
-    quant = advice.quantization(rows, by_gap(1.0))
+    quant = quantization.quantization(rows, by_gap(1.0))
 
     def verdict(alternatives: tuple[str, ...]) -> str:
         recs = [Recommendation("best-under-1ms", "Best under 1 ms p90 (batch 1)",

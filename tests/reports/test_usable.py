@@ -223,6 +223,27 @@ def test_verdict_is_inconclusive_when_a_needed_model_is_time_capped_or_at_the_fl
     assert floor.label.startswith("inconclusive: lstm_small at the floor (p=")
 
 
+
+def test_a_pair_whose_two_rows_sit_at_the_floor_is_no_evidence_but_blocks_nothing():
+    """A tip tried where neither arm learned (both at the floor, e.g. 479 tweets) says nothing
+    about the tip: the pair is named and left out; the other pairs decide. One arm at the
+    floor still leaves the verdict inconclusive (the tip may be why it stayed there)."""
+    from reports import advice
+
+    def pair(a, b, n):
+        return replace(a, n_train=n), replace(b, n_train=n)
+
+    idle = pair(_level(row("lstm_small~tip", 10.0, 1.0)), _level(row("lstm_small", 9.0, 1.0)), 479)
+    moved = pair(_ok(row("lstm_small~tip", 60.0, 1.0)), _ok(row("lstm_small", 55.0, 1.0)), 1916)
+    got = advice.pairs_claim("tip", [idle, moved], by_gap(1.0), "accuracy")
+    assert got.verdict == "agrees"
+    assert "not evidence: lstm_small~tip and lstm_small at 479 both at the floor" in got.evidence
+    only_idle = advice.pairs_claim("tip", [idle], by_gap(1.0), "accuracy")
+    assert only_idle.label == "inconclusive: every pair at the floor"
+    one_sided = pair(_ok(row("lstm_small~tip", 30.0, 1.0)), idle[1], 479)
+    blocked = advice.pairs_claim("tip", [one_sided, moved], by_gap(1.0), "accuracy")
+    assert blocked.label == "inconclusive: lstm_small at the floor (p=0.410)"
+
 def test_transformer_claim_needs_usable_models_for_its_crossover():
     full = [_capped(row("transformer_small", 90.0, 5.0, family="transformer", n=1000)),
             _ok(row("lstm_small", 85.0, 2.0, family="lstm", n=1000))]
