@@ -357,9 +357,8 @@ PROFILES: dict[str, Profile] = {
     # little data, clipping and warmup with many steps) and three seeds; translation at
     # 10,000 pairs, two seeds (a seq2seq Transformer cell costs ~7x a sentence classifier's).
     # Its own profile: it does not fit beside standard's 2.5 hours.
-    # Cost (the 2026-12-06 standard run's cell seconds, 1 thread a worker): LSTM cells ~1,200 s
-    # x6 arms, transformer_small ~530 s x2, seq2seq_transformer_small ~600 s x3 arms x2 seeds:
-    # ~14,000 cell-seconds, ~2 h on 2 workers.
+    # Cost, measured (2026-12-07, AMD EPYC, 2 workers): 224 cells in 1 h 32 min, mr and
+    # wnut16 49 min 55 s, translation 41 min 45 s (docs/runs/claims_profile_run_2026-12-07.txt).
     "claims": Profile(
         name="claims",
         description="The recipe ablations the textbook advice needs: each LSTM and "

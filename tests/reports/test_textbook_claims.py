@@ -33,7 +33,7 @@ def test_nothing_measured_leaves_every_claim_in_the_table_saying_what_it_needs()
                          "sentence-level, a proxy for long text)")
     for n in (10, 11, 12, 13, 14, 16, 17):
         assert labels[n] == ("inconclusive: not measured (needs the recipe-ablation cells: "
-                             "`zoo bench --profile claims`, about 2 h on 2 cores)")
+                             "`zoo bench --profile claims`, about 1.5 h on 2 cores)")
     assert labels[19] == ("inconclusive: not measured (needs the tuning studies: "
                           "`zoo tune --plan tuning`, about 1.5 h on 2 cores, two studies at a time)")
     assert {r.where for r in rows} == {"–"} and all(r.effect_text == "–" for r in rows)
