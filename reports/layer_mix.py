@@ -175,6 +175,3 @@ def layer_claim(model: MixModel) -> Advice | None:
 def _mean(values: Sequence[float]) -> str:
     return fmt.points(statistics.fmean(values), 2) if values else fmt.DASH
 
-
-def layer_claims(models: Sequence[MixModel]) -> list[Advice]:
-    return [a for m in models if (a := layer_claim(m)) is not None]

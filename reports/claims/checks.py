@@ -42,7 +42,10 @@ def not_run(evidence: ReportEvidence) -> list[Finding]:
 
 
 def across_tasks_layer_mix(evidence: ReportEvidence) -> list[Finding]:
-    return [Finding("across tasks", a) for a in layer_mix.layer_claims(evidence.mixes)]
+    """One finding per frozen encoder, named where it was measured (two encoders' rows would
+    otherwise read alike in the table)."""
+    return [Finding(f"across tasks · {m.model}", a) for m in evidence.mixes
+            if (a := layer_mix.layer_claim(m)) is not None]
 
 
 # ---- which rows are evidence ----

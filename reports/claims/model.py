@@ -80,7 +80,7 @@ class ReportEvidence:
 
 @dataclass(frozen=True)
 class Finding:
-    where: str  # "Sentiment · mr", or "across tasks"
+    where: str  # "Sentiment · mr", or "across tasks · minilm_frozen"
     advice: Advice
 
 

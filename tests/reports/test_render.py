@@ -160,7 +160,7 @@ def test_pretrained_encoders_their_verdicts_and_the_layer_mix(fresh_store, tmp_p
                      r"0\.\d\d \(4 runs\)", text)
     assert "## Layer mix across tasks" in md and "| Layer | NER (4 runs) | Sentiment (4 runs) |" \
         in md
-    assert re.search(r"\| 8 \| NER draws on the lower biLM layers.* \| across tasks \| "
+    assert re.search(r"\| 8 \| NER draws on the lower biLM layers.* \| across tasks · minilm_frozen \| "
                      r"minilm_frozen: NER − sentiment mean layer: −0\.\d\d \(95% CI [^|]+\| "
                      r"\*\*agrees\*\* \|", md)
     assert "[biLM not converged]" in md and "39.7 on the 1B Word Benchmark" in md
