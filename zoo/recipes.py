@@ -82,7 +82,8 @@ ELMO = {
 # A higher rate for the new layer than for the pretrained ones (Howard and Ruder 2018's
 # principle), 1e-4 for MiniLM's 6 small layers, and a 10-epoch schedule, never stopped
 # before its middle. minilm_l6 on wnut16, seed 1, dev 1,000 tweets (benchmarks/
-# cell_profile.py, 2026-12-07, AMD EPYC, arms side by side, one thread each):
+# cell_profile.py, 2026-12-07, AMD EPYC, arms side by side, one thread each; docs/runs/
+# ner_finetune_schedule_2026-12-07.txt):
 #   479 tweets: old recipe (5e-5, 20 ep.) best dev 0.456, test 0.401, 344 s; head_lr 1e-3
 #   alone 0.478 / 0.450, 343 s; + 10 ep. at 5e-5 0.390 / 0.363, 125 s (stopped at 8);
 #   + 10 ep. at 1e-4 (this) 0.447 / 0.418, 160 s;
