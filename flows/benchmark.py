@@ -255,7 +255,19 @@ def plan_tags(cells: list[CellSpec]) -> dict[str, str]:
             **{schema.plan_sizes(n): joined(c.train_size for c in cells if c.dataset == n)
                for n in names},
             **{schema.plan_seeds(n): joined(c.seed for c in cells if c.dataset == n)
-               for n in names}}
+               for n in names},
+            **{schema.plan_sizes(n, m): joined(s) for (n, m), s in _own_sizes(cells).items()}}
+
+
+def _own_sizes(cells: list[CellSpec]) -> dict[tuple[str, str], set]:
+    """(dataset, model) -> sizes, for the models a profile plans at other sizes than the rest
+    of their dataset (`only_at`), which the report must not call missing elsewhere."""
+    by_dataset: dict[str, set] = {}
+    by_model: dict[tuple[str, str], set] = {}
+    for c in cells:
+        by_dataset.setdefault(c.dataset, set()).add(c.train_size)
+        by_model.setdefault((c.dataset, c.model), set()).add(c.train_size)
+    return {k: v for k, v in by_model.items() if v != by_dataset[k[0]]}
 
 
 def benchmark_with_runner(parallel: int | None = None, runner: str = "threads",

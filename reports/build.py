@@ -31,6 +31,7 @@ from reports.runs import (
     env_label,
     environments,
     missing_cells,
+    plan_of,
     primary_metric,
     sections,
     size_key,
@@ -372,19 +373,6 @@ def is_smoke(current: Sequence[Cell], parent_tags: Mapping[str, str],
 
     return (any(smoke(c.tags, c.profile) for c in current)
             or (bool(parent_tags) and smoke(parent_tags, parent_tags.get(schema.PROFILE))))
-
-
-def plan_of(parent_tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
-    """dataset -> (sizes, seeds) planned by the latest benchmark (its plan.* tags): the
-    dataset's own `plan.sizes.<dataset>` and `plan.seeds.<dataset>`, else (runs before they
-    existed) every planned size and seed."""
-    def items(key: str) -> list[str]:
-        return [v for v in str(parent_tags.get(key, "")).split(",") if v]
-
-    sizes, seeds = items(schema.plan_sizes()), items(schema.plan_seeds())
-    return {name: (items(schema.plan_sizes(name)) or sizes,
-                   items(schema.plan_seeds(name)) or seeds)
-            for name in items(schema.PLAN_DATASETS)}
 
 
 def _count_envs(current: Sequence[Cell]) -> dict[tuple[str, str], int]:

@@ -12,6 +12,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from zoo.tracking import schema
 from zoo.variants import shown_name
@@ -234,21 +236,47 @@ class MissingCell:
     env_id: str
 
 
-def missing_cells(cells: Iterable[Cell],
-                  planned: Mapping[str, tuple[Iterable[str], Iterable[str]]] | None = None,
+class Planned(NamedTuple):
+    """What the latest benchmark planned for one dataset: its sizes and seeds, and the
+    sizes of each model planned at other sizes there (`plan.sizes.<dataset>/<model>`)."""
+
+    sizes: list[str]
+    seeds: list[str]
+    model_sizes: Mapping[str, list[str]] = MappingProxyType({})
+
+
+def plan_of(parent_tags: Mapping[str, str]) -> dict[str, Planned]:
+    """dataset -> what the latest benchmark planned there (its plan.* tags): the dataset's
+    own `plan.sizes.<dataset>` and `plan.seeds.<dataset>`, else (runs before they existed)
+    every planned size and seed."""
+    def items(key: str) -> list[str]:
+        return [v for v in str(parent_tags.get(key, "")).split(",") if v]
+
+    def own(name: str) -> dict[str, list[str]]:
+        prefix = schema.plan_sizes(name) + "/"
+        return {k[len(prefix):]: items(k) for k in parent_tags if k.startswith(prefix)}
+
+    sizes, seeds = items(schema.plan_sizes()), items(schema.plan_seeds())
+    return {name: Planned(items(schema.plan_sizes(name)) or sizes,
+                          items(schema.plan_seeds(name)) or seeds, own(name))
+            for name in items(schema.PLAN_DATASETS)}
+
+
+def missing_cells(cells: Iterable[Cell], planned: Mapping[str, Iterable] | None = None,
                   ) -> list[MissingCell]:
     """Holes in the matrix: for each (task, dataset, environment), every model seen there
     times every size and seed seen there (plus the sizes and seeds `planned[dataset]` by the
-    latest benchmark) that has no run at all. Failed runs are not holes: they are listed."""
+    latest benchmark; a model planned at its own sizes, at those) that has no run at all.
+    Failed runs are not holes: they are listed."""
     out = []
     for (task, dataset, env), group in sections(cells).items():
-        plan_sizes, plan_seeds = (planned or {}).get(dataset, ((), ()))
+        plan = Planned(*(planned or {}).get(dataset, ((), ())))
         models = sorted({c.model for c in group})
-        sizes = sorted({c.train_size for c in group} | set(plan_sizes), key=size_key)
-        seeds = sorted({c.seed for c in group} | set(plan_seeds), key=size_key)
+        sizes = sorted({c.train_size for c in group} | set(plan.sizes), key=size_key)
+        seeds = sorted({c.seed for c in group} | set(plan.seeds), key=size_key)
         seen = {(c.model, c.train_size, c.seed) for c in group}
         for model in models:
-            for size in sizes:
+            for size in plan.model_sizes.get(model, sizes):
                 for seed in seeds:
                     if (model, size, seed) not in seen:
                         out.append(MissingCell(task, dataset, model, size, seed, env))

@@ -134,11 +134,37 @@ def test_missing_cells_are_holes_in_the_observed_matrix():
 
 
 def test_the_plan_reads_each_datasets_own_sizes_and_seeds():
-    from reports.build import plan_of
+    from reports.runs import plan_of
 
     tags = {"plan.datasets": "mr,wnut16", "plan.sizes": "0.1,0.3,1.0", "plan.seeds": "1,2",
             "plan.sizes.mr": "0.1,0.3", "plan.sizes.wnut16": "1.0",
-            "plan.seeds.mr": "1,2", "plan.seeds.wnut16": "1"}
-    assert plan_of(tags) == {"mr": (["0.1", "0.3"], ["1", "2"]), "wnut16": (["1.0"], ["1"])}
+            "plan.seeds.mr": "1,2", "plan.seeds.wnut16": "1", "plan.sizes.mr/big": "0.1"}
+    assert plan_of(tags) == {"mr": (["0.1", "0.3"], ["1", "2"], {"big": ["0.1"]}),
+                             "wnut16": (["1.0"], ["1"], {})}
     older = {k: v for k, v in tags.items() if not k.startswith(("plan.sizes.", "plan.seeds."))}
-    assert plan_of(older)["wnut16"] == (["0.1", "0.3", "1.0"], ["1", "2"])
+    assert plan_of(older)["wnut16"][:2] == (["0.1", "0.3", "1.0"], ["1", "2"])
+
+
+def test_a_model_planned_at_fewer_sizes_is_not_missing_at_the_others():
+    """quick plans the fine-tuned MiniLM at the smaller mr size only: the larger size is not a
+    hole for it, and is for a model planned at every size."""
+    from reports.runs import Planned
+
+    cells = to_cells([make_run("small", size="0.1"), make_run("small", size="0.3"),
+                      make_run("big", size="0.1"), make_run("other", size="0.1")])
+    plan = {"mr": Planned(["0.1", "0.3"], ["1"], {"big": ["0.1"]})}
+    assert [(h.model, h.train_size) for h in missing_cells(cells, plan)] == [("other", "0.3")]
+
+
+def test_the_benchmark_logs_a_models_own_sizes_and_the_report_reads_them_back():
+    """Round trip: the sweep's plan tags (flows.benchmark.plan_tags) -> reports.runs.plan_of."""
+    from flows.benchmark import plan_tags
+    from reports.runs import plan_of
+    from zoo.cells import CellSpec
+
+    cells = [CellSpec("sentiment", "mr", m, n, 1) for m in ("cnn_small", "minilm_l6")
+             for n in (0.1, 0.3) if (m, n) != ("minilm_l6", 0.3)]
+    cells.append(CellSpec("ner", "wnut16", "cnn_small", 1.0, 1))
+    planned = plan_of(plan_tags(cells))
+    assert planned["mr"] == (["0.1", "0.3"], ["1"], {"minilm_l6": ["0.1"]})
+    assert planned["wnut16"] == (["1.0"], ["1"], {})

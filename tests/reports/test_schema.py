@@ -136,8 +136,8 @@ def test_the_parent_run_carries_the_plan_and_the_profile(logged):
 def test_the_report_reads_what_was_logged(logged):
     """The keys resolve to values: the cell's fields, its stop state, smoke from the tag alone
     (no profile names passed), the plan, the biLM and the layer mix."""
-    from reports.build import build_report, plan_of
-    from reports.runs import to_cell
+    from reports.build import build_report
+    from reports.runs import plan_of, to_cell
     from reports.usable import run_stop
 
     runs, parent = logged
@@ -149,7 +149,7 @@ def test_the_report_reads_what_was_logged(logged):
     assert run_stop(tfidf.model, tfidf.family, tfidf.tags, tfidf.metrics).stop_reason == "fitted"
     assert to_cell(runs[FAILED]).error == "RuntimeError: boom"
     assert to_cell(runs[RUNNING]).stage == schema.STAGE_TRAINED
-    assert plan_of(parent["tags"]) == {"toy": (["1.0"], ["1"])}
+    assert plan_of(parent["tags"]) == {"toy": (["1.0"], ["1"], {})}
     report = build_report(list(runs.values()), [parent], "schema")
     assert report.smoke and report.profiles == [PROFILE]
     assert [p.models for p in report.pretraining] == [("tiny_elmo_frozen",)]

@@ -117,9 +117,11 @@ PARENT_PARAMS = (PROFILE, SWEEP_CELLS, SWEEP_PARALLEL, SWEEP_THREADS)  # tags an
 PLAN_DATASETS = "plan.datasets"  # comma-separated, sorted
 
 
-def plan_sizes(dataset: str | None = None) -> str:
-    """plan.sizes (every planned size), or plan.sizes.<dataset> (that dataset's own)."""
-    return "plan.sizes" + (f".{dataset}" if dataset else "")
+def plan_sizes(dataset: str | None = None, model: str | None = None) -> str:
+    """plan.sizes (every planned size), plan.sizes.<dataset> (that dataset's own), or
+    plan.sizes.<dataset>/<model> (a model planned at other sizes there, e.g. quick's
+    fine-tuned MiniLM at the smaller mr size only)."""
+    return "plan.sizes" + (f".{dataset}" if dataset else "") + (f"/{model}" if model else "")
 
 
 def plan_seeds(dataset: str | None = None) -> str:
