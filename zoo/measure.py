@@ -58,8 +58,15 @@ def measure_latency(predict: Predict, examples: Sequence[Example], *, calls: int
     return LatencyStats(float(p50), float(p90), float(p99), float(times.mean()), calls, warmup)
 
 
+# Two batches of real test inputs, the same for every model: 512 took 9.6 s a MiniLM cell
+# at 61 examples/s on one thread, 8 of its 15 s of measuring, and standard measures 96
+# MiniLM-family cells one at a time (benchmarks/measure_parts.py, 2026-12-07).
+THROUGHPUT_EXAMPLES = 128
+
+
 def measure_throughput(predict: Predict, examples: Sequence[Example], *, batch_size: int = 64,
-                       min_seconds: float = 0.3, max_examples: int = 512) -> dict[str, float]:
+                       min_seconds: float = 0.3,
+                       max_examples: int = THROUGHPUT_EXAMPLES) -> dict[str, float]:
     """Batched examples/s and tokens/s over whole passes of the first `max_examples`
     examples (one warm-up batch first), repeated until `min_seconds` have passed."""
     examples = examples[:max_examples]
