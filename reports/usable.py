@@ -98,6 +98,9 @@ class Usability:
     floor_basis: str = "none"
     usable: bool = False
     reason: str = ""  # why not usable ("" when usable)
+    # "at" or "below": a converged row that did not beat the floor; "" otherwise. The badge
+    # and at_floor read it rather than the wording of `reason`.
+    versus_floor_place: str = ""
 
     @property
     def badge(self) -> str:
@@ -111,7 +114,7 @@ class Usability:
         if not self.converged:
             return "stop reason unknown" if self.stop_reason == "unknown" else "not converged"
         if self.above_floor is False:
-            return "below the floor" if self.reason.startswith("below") else "at the floor"
+            return "below the floor" if self.versus_floor_place == "below" else "at the floor"
         return "schedule ended" if self.stop_reason == "schedule_end" else "converged"
 
     @property
@@ -162,10 +165,12 @@ def assess(stops: Iterable[RunStop], *, floor: bool,
         return Usability(**base, reason=f"not converged ({why})")
     if versus_floor is not None and above is not True:
         if above is None:
-            return Usability(**base, reason="at the floor (difference untested)")
+            return Usability(**base, reason="at the floor (difference untested)",
+                             versus_floor_place="at")
         below = bool(versus_floor.significant and (versus_floor.diff or 0) < 0)
-        where = "below the floor" if below else "at the floor"
-        return Usability(**base, reason=f"{where} ({p_text(p)})")
+        place = "below" if below else "at"
+        return Usability(**base, reason=f"{place} the floor ({p_text(p)})",
+                         versus_floor_place=place)
     return Usability(**base, usable=True)
 
 
@@ -186,7 +191,7 @@ def at_floor(row) -> bool:
     learned nothing the floor does not know."""
     status = getattr(row, "usability", None)
     return bool(status and not status.floor and status.converged
-                and status.above_floor is not True and status.reason.startswith(("at", "below")))
+                and status.versus_floor_place in ("at", "below"))
 
 
 def not_usable_text(row) -> str:

@@ -75,7 +75,21 @@ def test_at_the_floor_is_not_usable():
     assert not got.usable and got.reason == "at the floor (p=0.410)"
     assert got.badge == "at the floor" and got.above_floor is False
     below = Comparison(True, -3.0, 0.01, (-4.0, -2.0), "paired bootstrap")  # worse than it
-    assert not usable.assess([stop("fitted")], floor=False, versus_floor=below).usable
+    worse = usable.assess([stop("fitted")], floor=False, versus_floor=below)
+    assert not worse.usable and worse.badge == "below the floor"
+    assert worse.reason == "below the floor (p=0.010)"
+
+
+def test_at_floor_reads_the_place_not_the_wording():
+    """A converged row that did not beat the floor is at the floor whatever its reason says;
+    a time-capped or unconverged one is not (it may not have had the chance)."""
+    level = usable.assess([stop("early_stopped", True)], floor=False, versus_floor=LEVEL)
+    capped = usable.assess([stop("time_cap")], floor=False, versus_floor=LEVEL)
+    rows = {name: type("Row", (), {"usability": status})()
+            for name, status in (("level", level), ("capped", capped),
+                                 ("reworded", replace(level, reason="another wording")))}
+    assert usable.at_floor(rows["level"]) and usable.at_floor(rows["reworded"])
+    assert not usable.at_floor(rows["capped"])
 
 
 def test_the_floor_is_never_usable():
