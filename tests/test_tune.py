@@ -179,6 +179,20 @@ def test_rerun_runs_only_the_missing_trials(tune_home, monkeypatch):
     assert sorted(states) == ["COMPLETE"] * 4 + ["FAIL"]
 
 
+def test_studies_of_different_models_draw_different_random_trials(tune_home):
+    """The same seed, the same search space, two models: each study its own random draws."""
+    from zoo import tune_study
+    from zoo.tune import check_request
+
+    drawn = []
+    for model in ("tiny_lstm", "tiny_gru"):
+        req = check_request(model, "mr", 2, size=1.0, seed=41, eval_seeds=(1,),
+                            profile="quick")
+        drawn.append(tune_study.suggest(tune_study.open_study(req).ask(), req.recipe(),
+                                        req.task))
+    assert drawn[0] and drawn[0] != drawn[1]
+
+
 def test_a_better_trial_is_compared_and_a_new_best_supersedes_it(tune_home, monkeypatch):
     """Dev scores faked so that a drawn trial beats the recipe (the comparison still trains
     for real): the tuned arm is trained beside the recipe; when a longer study finds another
