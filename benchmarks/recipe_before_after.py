@@ -12,10 +12,9 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 from reports.runs import SCALE
 from reports.significance import compare_resampled, resample
+from reports.tuning import example_arrays
 from zoo.tracking import load_example_stats, load_runs, schema
 
 
@@ -33,10 +32,8 @@ def _by_size(home: Path, model: str, dataset: str) -> dict[str, tuple[list, dict
 
 
 def _resampled(runs: list, stats: dict, metric: str):
-    arrays = [(stats.get(r["run_id"]) or {}).get("stats", {}).get(metric) for r in runs]
-    if any(a is None for a in arrays):
-        return None
-    return resample([np.asarray(a) for a in arrays], metric)
+    arrays = example_arrays(runs, stats, metric)
+    return None if arrays is None else resample(arrays, metric)
 
 
 def main() -> None:

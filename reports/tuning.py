@@ -61,7 +61,9 @@ def _mean(runs: Sequence[Mapping], key: str, scale: float) -> float | None:
     return mean(values) * scale if values else None
 
 
-def _arrays(runs: Sequence[Mapping], stats: Mapping[str, Mapping], metric: str):
+def example_arrays(runs: Sequence[Mapping], stats: Mapping[str, Mapping], metric: str):
+    """Each run's per-test-example `metric` statistics as an array (the paired bootstrap's
+    input), or None when any run lacks them."""
     out = []
     for run in runs:
         values = ((stats.get(run["run_id"]) or {}).get("stats") or {}).get(metric)
@@ -87,7 +89,7 @@ def _row(study: str, runs: Sequence[Mapping], stats: Mapping[str, Mapping]) -> T
     scale = SCALE.get(metric, 1.0)
     recipe = [r for r in runs if r["tags"].get(schema.TUNING_ARM) in _RECIPE_ARMS]
     tuned = [r for r in runs if r["tags"].get(schema.TUNING_ARM) in _TUNED_ARMS]
-    arrays = (_arrays(tuned, stats, metric), _arrays(recipe, stats, metric))
+    arrays = (example_arrays(tuned, stats, metric), example_arrays(recipe, stats, metric))
     comparison = Comparison(None, None)
     if recipe and tuned and None not in arrays:
         comparison = compare_resampled(resample(arrays[0], metric), resample(arrays[1], metric))
