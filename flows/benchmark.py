@@ -57,7 +57,7 @@ def train_cell_task(cell: ResolvedCell, exp_id: str, parent_id: str, mirror: str
     reporter().status(f"train {cell.label}")
     outcome = train_tracked(
         cell, exp_id, parent_id, mirror=mirror, refresh=refresh,
-        on_epoch=lambda log: reporter().epoch(cell.label, log.epoch, cell.config.epochs,
+        on_epoch=lambda log: reporter().epoch(cell.label, log.epoch, log.of_epochs,
                                               log.dev_score))
     reporter().step_done(cell.label, outcome.status, outcome.summary or outcome.error or "")
     _log_step(f"trained {cell.label}", outcome.status, outcome.summary or outcome.error)

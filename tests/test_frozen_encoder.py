@@ -136,3 +136,40 @@ def test_serving_mixes_pieces_first_with_the_same_result():
     served = model.encoder.mixed(batch.pieces, batch.starts, batch.mask)  # no cache
     layers = model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
     torch.testing.assert_close(served, model.encoder.mix(list(layers)))
+
+
+def test_training_leaves_every_training_sentence_in_the_shared_file(tmp_path):
+    """Restoring the best epoch loads the same encoder weights: the cache survives it, so the
+    cell shares all its training sentences (it once cleared them: every cell recomputed its
+    own), then stops caching, and dev and test are read through the whole encoder."""
+    from zoo.configs import TrainConfig
+    from zoo.encoders.feature_cache import FeatureCache
+    from zoo.train import train_model
+
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for("ner"))
+    collator, _ = _batch(model, "ner")
+    path = tmp_path / "features" / "f.safetensors"
+    model.encoder.enable_feature_cache(path)
+    scores = iter([0.5, 0.6, 0.4])  # the best epoch (2) is restored at the end
+    train_model(model, collator, BY_TASK["ner"], TrainConfig(epochs=3, batch_size=4), seed=0,
+                dev_score=lambda m: next(scores))
+    assert len(model.encoder.feature_cache) == len(BY_TASK["ner"])
+    model.finish_training()
+    assert model.encoder.feature_cache is None  # dev and test: the whole encoder, as served
+    assert FeatureCache().load(path) == len(BY_TASK["ner"])
+
+
+def test_new_encoder_weights_clear_the_cache():
+    torch.manual_seed(0)
+    model = create_model("tiny_bert_frozen", info_for("ner")).eval()
+    _, batch = _batch(model, "ner")
+    model.pretrain(None)
+    model.encoder.word_layers(batch.pieces, batch.starts, batch.mask)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    assert len(model.encoder.feature_cache) == len(BY_TASK["ner"])  # same weights: kept
+    some = next(k for k in state if ".bert." in f".{k}")
+    state[some] = state[some] + 1.0
+    model.load_state_dict(state)
+    assert len(model.encoder.feature_cache) == 0

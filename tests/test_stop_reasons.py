@@ -128,6 +128,28 @@ def test_runtime_twin_inherits_its_base_stop_reason(tmp_path, monkeypatch, toy_d
     assert json.loads((work / twin.key / TRAINING_FILE).read_text())["stop_reason"] == "time_cap"
 
 
+def test_runtime_twin_reads_test_only(tmp_path, monkeypatch, toy_data):
+    """A twin selects nothing, so it predicts test once through its runtime and no dev."""
+    import zoo.cells as cells
+
+    monkeypatch.setenv(ENV, "cpu")
+    work, overrides = tmp_path / "models", (("epochs", 1),)
+    base = train_cell(CellSpec("sentiment", "toy", "tiny_lstm", 1.0, 0, overrides=overrides),
+                      toy_data, work)
+    read: list[int] = []
+    real_load = cells.load_predictor
+
+    def counting_load(model_dir):
+        predict, *rest = real_load(model_dir)
+        return (lambda examples: read.append(len(examples)) or predict(examples), *rest)
+
+    monkeypatch.setattr(cells, "load_predictor", counting_load)
+    twin = train_cell(CellSpec("sentiment", "toy", "tiny_lstm_ort", 1.0, 0,
+                               overrides=overrides), toy_data, work)
+    assert read == [len(toy_data.splits["test"])]
+    assert twin.dev == {} and base.dev and set(twin.test) == set(base.test)
+
+
 def test_classical_models_are_fitted_and_converged(tmp_path, monkeypatch, toy_data):
     monkeypatch.setenv(ENV, "cpu")
     cell = train_cell(CellSpec("sentiment", "toy", "tfidf_logreg", 1.0, 0), toy_data,

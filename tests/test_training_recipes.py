@@ -246,3 +246,39 @@ def test_head_lr_puts_the_head_in_its_own_group_that_the_schedule_scales():
     assert encoder_group["lr"] == pytest.approx(5e-6)
     with pytest.raises(ConfigError, match="head_lr"):
         TrainConfig(head_lr=-1.0)
+
+
+def test_min_steps_raises_the_epochs_of_a_small_training_set_only():
+    """The fine-tuning recipe: 3 epochs, but at least 100 optimizer steps (848 mr sentences
+    at batch 32 are 27 steps an epoch: 4 epochs); the linear decay spans the raised run."""
+    from zoo.train import scheduled_epochs
+
+    cfg = TrainConfig(epochs=3, min_steps=100, batch_size=32)
+    assert [scheduled_epochs(cfg, n) for n in (848, 2121, 8484)] == [4, 3, 3]
+    assert scheduled_epochs(TrainConfig(epochs=3, batch_size=32), 10) == 3
+    finetune = resolve_train_config(CellSpec("sentiment", "mr", "minilm_l6", 1.0, 1, "standard"))
+    assert (finetune.epochs, finetune.min_steps) == (3, 100)
+    ner = resolve_train_config(CellSpec("ner", "wnut16", "minilm_l6", 0.1, 1, "standard"))
+    assert scheduled_epochs(ner, 192) == ner.epochs == 10  # NER's schedule is long enough
+    with pytest.raises(ConfigError, match="min_steps"):
+        TrainConfig(min_steps=-1)
+
+
+def test_training_runs_the_raised_schedule_to_its_end():
+    from tests.toy_data import BY_TASK, info_for
+    from zoo.models import create_model
+    from zoo.train import seed_everything, train_model
+
+    seed_everything(0)
+    info = info_for("sentiment")
+    examples = BY_TASK["sentiment"]
+    model = create_model("tiny_lstm", info)
+    collator = Collator("sentiment", info.vocab, info.labels, max_len=16)
+    # One step an epoch, so 3 steps are 3 epochs; a flat dev score and a long patience.
+    cfg = TrainConfig(epochs=1, min_steps=3, batch_size=len(examples), decay="linear",
+                      patience=10)
+    logs = []
+    result = train_model(model, collator, examples, cfg, seed=0, dev_score=lambda m: 0.5,
+                         on_epoch=logs.append)
+    assert result.epochs_run == 3 and result.stop_reason == "schedule_end"
+    assert [log.of_epochs for log in logs] == [3, 3, 3]

@@ -23,10 +23,10 @@ class TrainConfig:
     """How a neural model is trained. Every field is logged with the run."""
 
     epochs: int = 10
+    min_steps: int = 0  # optimizer steps a run has at least (zoo.train.scheduled_epochs)
     batch_size: int = 32
     lr: float = 1e-3
-    # The task layer's rate (the model's `head`) beside a fine-tuned pretrained encoder's small
-    # `lr`; 0 = `lr`. A fresh softmax layer at 5e-5 takes epochs to leave "all O" on NER.
+    # The task layer's rate (the `head`) beside a fine-tuned encoder's small `lr`; 0 = `lr`.
     head_lr: float = 0.0
     weight_decay: float = 0.0
     clip_norm: float = 1.0  # gradient-norm clipping; 0 disables it
@@ -86,9 +86,10 @@ class TrainConfig:
             raise ConfigError(f"decay={self.decay!r} is not one of none, linear, inverse_sqrt")
         if self.epochs < 1 or self.batch_size < 1:
             raise ConfigError("epochs and batch_size must be at least 1")
-        if min(self.min_epochs, self.flat_tolerance, self.bucket_pool, self.head_lr) < 0:
-            raise ConfigError("min_epochs, flat_tolerance, bucket_pool and head_lr must not be "
-                              "negative")
+        if min(self.min_epochs, self.min_steps, self.flat_tolerance, self.bucket_pool,
+               self.head_lr) < 0:
+            raise ConfigError("min_epochs, min_steps, flat_tolerance, bucket_pool and head_lr "
+                              "must not be negative")
         if self.init not in ("recipe", "torch_default"):
             raise ConfigError(f"init={self.init!r} is not one of recipe, torch_default")
         if self.dropout >= 1.0:

@@ -74,7 +74,7 @@ ELMO = {
 # Fine-tuning a pretrained transformer (Devlin et al. 2019, appendix A.3): AdamW at a small
 # rate (their grid: 2e-5 to 5e-5; 5e-5 here, the small 6-layer MiniLM tolerates it), batch 32
 # (16 for NER's few thousand tweets), weight decay 0.01, warmup over 10 % of the steps, then
-# linear decay to 0 at the last epoch, and a few epochs: their grid is 2 to 4, so 4, stopping
+# linear decay to 0 at the last epoch, and a few epochs (their grid: 2 to 4; below), stopping
 # at the first epoch without a dev gain after epoch 2. bfloat16 autocast where it
 # is native (zoo.device.bf16_autocast_ok; float32 elsewhere). Measured on 848 mr sentences,
 # seed 1, one thread each, 1,000-sentence dev sample (benchmarks/cell_profile.py, 2026-12-07,
@@ -83,6 +83,13 @@ ELMO = {
 # 0.766 at epoch 4 (warmup alone was 4 of them); this one 4 epochs in 105 s, best dev 0.768
 # (training steps 26.0 -> 15.7 s an epoch under bfloat16). No unknown-word replacement:
 # WordPiece spells every unseen word in known pieces.
+# 3 epochs (HF run_glue's default, inside Devlin's grid), but at least 100 optimizer steps, so
+# a small training set gets more epochs (few-sample fine-tuning needs more updates: Mosbach
+# et al. 2021, Zhang et al. 2021). mr, 3 seeds, standard profile, 3 epochs against 4
+# (benchmarks/recipe_before_after.py, paired bootstrap, 2026-12-08; docs/runs/
+# finetune_epochs_2026-12-08.txt): 8,484 sentences -0.0 [-0.7, +0.7], cell-seconds 2,120 ->
+# 1,509; 4,242: -0.2 [-0.9, +0.4], 1,011 -> 780; 2,121: +0.7 [-0.1, +1.4]; 848 (80 steps in
+# 3 epochs): -1.6 [-2.5, -0.7], hence the 100-step floor, which keeps 4 epochs (108 steps) there.
 # NER: a fresh softmax layer over every word piece (Devlin et al. 2019, 5.3) at the encoder's
 # 5e-5 left dev span F1 at 0 for the first 3-4 epochs; on 192 tweets early stopping then
 # fired during that stall (standard run of 2026-12-07: test F1 0.01 at 192 tweets, all 3
@@ -102,8 +109,8 @@ _FINETUNE_NER = {"batch_size": 16, "lr": 1e-4, "head_lr": 1e-3, "epochs": 10, "p
                  "min_epochs": 5}
 PRETRAINED = {
     "train_defaults": {"lr": 5e-5, "batch_size": 32, "weight_decay": 0.01,
-                       "warmup_fraction": 0.1, "decay": "linear", "epochs": 4, "patience": 1,
-                       "min_epochs": 2, "max_len": 128, "amp": True},
+                       "warmup_fraction": 0.1, "decay": "linear", "epochs": 3, "min_steps": 100,
+                       "patience": 1, "min_epochs": 2, "max_len": 128, "amp": True},
     "task_defaults": {"ner": _FINETUNE_NER},
 }
 

@@ -49,6 +49,7 @@ class EpochLog:
     train_loss: float
     dev_score: float
     seconds: float
+    of_epochs: int = 0  # the run's scheduled epochs (`scheduled_epochs`), for progress displays
 
 
 @dataclass
@@ -102,6 +103,14 @@ def stop_summary(scores: Sequence[float], reason: str, patience: int,
     if reason == "epoch_cap" and n > window:
         converged = max(scores[-window:]) - max(scores[:-window]) < tolerance
     return still_improving, converged
+
+
+def scheduled_epochs(cfg: TrainConfig, n_train: int) -> int:
+    """`cfg.epochs`, raised on a small training set until the run has `cfg.min_steps`
+    optimizer steps (few-sample fine-tuning needs more updates than epochs suggest:
+    Mosbach et al. 2021, Zhang et al. 2021)."""
+    steps_per_epoch = math.ceil(n_train / cfg.batch_size)
+    return max(cfg.epochs, math.ceil(cfg.min_steps / max(steps_per_epoch, 1)))
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int) -> Callable[[int], float]:
@@ -220,8 +229,8 @@ class _Loop:
             # Mixed precision only when asked, and only where bfloat16 is native (a GPU, or a
             # CPU with AVX512-BF16 / AMX): bfloat16 autocast needs no loss scaling.
             cfg.amp and bf16_autocast_ok(device), optimizer,
-            torch.optim.lr_scheduler.LambdaLR(optimizer,
-                                              lr_lambda(cfg, steps_per_epoch * cfg.epochs)),
+            torch.optim.lr_scheduler.LambdaLR(
+                optimizer, lr_lambda(cfg, steps_per_epoch * scheduled_epochs(cfg, len(train)))),
             singleton_ids(collator, train) if cfg.unk_replace > 0 else None,
             torch.Generator().manual_seed(seed), time.perf_counter())
 
@@ -271,7 +280,7 @@ def train_model(
     The model stays on the device the caller put it on; batches follow it there.
     Stops at the first of: `cfg.patience` epochs without a dev improvement, once at least
     `cfg.min_epochs` ran ("early_stopped"); `cfg.max_train_seconds` ("time_cap"); all
-    `cfg.epochs` ("epoch_cap"). `score_scale` is the primary metric's full scale (1 for
+    `scheduled_epochs` ("epoch_cap"). `score_scale` is the primary metric's full scale (1 for
     accuracy / F1, 100 for BLEU): the flat rule's tolerance is `cfg.flat_tolerance *
     score_scale` in the metric's units (see `stop_summary`).
     """
@@ -280,7 +289,8 @@ def train_model(
     result = TrainResult(best_epoch=0, best_dev_score=-math.inf, amp=loop.use_amp)
     best_state = copy.deepcopy(model.state_dict())
     rng = random.Random(seed)
-    for epoch in range(1, cfg.epochs + 1):
+    of_epochs = scheduled_epochs(cfg, len(train))
+    for epoch in range(1, of_epochs + 1):
         epoch_start = time.perf_counter()
         mean_loss, out_of_time = loop.epoch(train, rng)
         model.eval()
@@ -289,7 +299,7 @@ def train_model(
         # (benchmarks/dev_autocast.py). The logged dev and test scores stay float32.
         with torch.autocast(loop.device.type, dtype=torch.bfloat16, enabled=loop.use_amp):
             score = dev_score(model)
-        log = EpochLog(epoch, mean_loss, score, time.perf_counter() - epoch_start)
+        log = EpochLog(epoch, mean_loss, score, time.perf_counter() - epoch_start, of_epochs)
         result.epochs.append(log)
         if on_epoch is not None:
             on_epoch(log)

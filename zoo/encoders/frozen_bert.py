@@ -13,8 +13,9 @@ A frozen encoder maps a sentence to the same layers every epoch, so while a cell
 they are computed once per sentence and kept (zoo.encoders.feature_cache, float16), and
 shared on disk by every cell of the same checkpoint and data (each training size and seed:
 nested subsets of one dataset). The cache exists only once `enable_feature_cache()` was
-called (the model's pretrain hook, run by the cell's training). A model loaded for serving
-or timing has none: its latency is the full encoder's.
+called (the model's pretrain hook, run by the cell's training), until training ends
+(`stop_caching`): the cell's dev and test reads, and a model loaded for serving or timing,
+run the full encoder in float32.
 """
 from __future__ import annotations
 
@@ -63,10 +64,25 @@ class FrozenBertEncoder(nn.Module):
         self.bert.eval()  # a frozen encoder is a fixed feature extractor: no dropout
         return self
 
-    def _load_from_state_dict(self, *args, **kwargs) -> None:
-        if self.feature_cache is not None:  # new encoder weights: cached features are stale
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # New encoder weights make cached features stale; the same weights (training
+        # restoring its best epoch: only the mix and head changed) keep them, so they can be
+        # shared with the next cells (clearing them here once left a cell's 8,485 mr
+        # sentences out of the shared file and every cell recomputed its own).
+        if self.feature_cache is not None and self._new_encoder_weights(state_dict, prefix):
             self.feature_cache.clear()
-        super()._load_from_state_dict(*args, **kwargs)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _new_encoder_weights(self, state_dict, prefix: str) -> bool:
+        own = self.bert.state_dict()
+        return any(not torch.equal(state_dict[f"{prefix}bert.{name}"], tensor)
+                   for name, tensor in own.items() if f"{prefix}bert.{name}" in state_dict)
+
+    def stop_caching(self) -> None:
+        """Training is over: share the features computed, then run the whole encoder again,
+        as a served model does (dev and test are read in float32, not from float16 rows)."""
+        self.save_features()
+        self.feature_cache = None
 
     @torch.no_grad()
     def word_layers(self, pieces: torch.Tensor, starts: torch.Tensor,

@@ -62,9 +62,10 @@ class _CheckpointHooks:
         return Path(ctx.cache_dir) / "features" / self.checkpoint.name / name
 
     def finish_training(self) -> None:
-        """The cell has trained and read dev and test: share the features computed."""
+        """The cell has trained, before dev and test are read: share the features computed
+        and read the rest as served."""
         if isinstance(self.encoder, FrozenBertEncoder):
-            self.encoder.save_features()
+            self.encoder.stop_caching()
 
     def describe(self) -> dict[str, object]:
         cfg = self.bert.cfg
