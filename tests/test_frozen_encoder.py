@@ -173,3 +173,33 @@ def test_new_encoder_weights_clear_the_cache():
     state[some] = state[some] + 1.0
     model.load_state_dict(state)
     assert len(model.encoder.feature_cache) == 0
+
+
+def test_a_cell_reads_dev_from_the_cache_and_test_through_the_whole_encoder(tmp_path,
+                                                                           monkeypatch):
+    """Dev scores the selected epoch from the rows that selected it; test runs the encoder
+    in float32, as a served model does."""
+    from types import SimpleNamespace
+
+    import zoo.cells as cells
+    from zoo.device import ENV
+
+    monkeypatch.setenv(ENV, "cpu")
+    reads: list[bool] = []  # per read: was the feature cache on?
+    real_make = cells.make_predictor
+
+    def spying_make(model, collator):
+        predict = real_make(model, collator)
+
+        def spy(examples):
+            reads.append(model.encoder.feature_cache is not None)
+            return predict(examples)
+        return spy
+
+    monkeypatch.setattr(cells, "make_predictor", spying_make)
+    examples = tuple(BY_TASK["sentiment"])
+    data = SimpleNamespace(splits={"train": examples, "dev": examples, "test": examples},
+                           labels=("neg", "pos"), fingerprint="f" * 64)
+    cells.train_cell(cells.CellSpec("sentiment", "toy", "tiny_bert_frozen", 1.0, 0,
+                                    overrides=(("epochs", 2),)), data, tmp_path / "models")
+    assert reads[-2:] == [True, False]  # the final dev read, then test

@@ -14,8 +14,9 @@ they are computed once per sentence and kept (zoo.encoders.feature_cache, float1
 shared on disk by every cell of the same checkpoint and data (each training size and seed:
 nested subsets of one dataset). The cache exists only once `enable_feature_cache()` was
 called (the model's pretrain hook, run by the cell's training), until training ends
-(`stop_caching`): the cell's dev and test reads, and a model loaded for serving or timing,
-run the full encoder in float32.
+(`stop_caching`, after the cell's dev read, which scores the selected epoch from the rows
+that selected it): the test read, and a model loaded for serving or timing, run the full
+encoder in float32.
 """
 from __future__ import annotations
 
@@ -79,8 +80,8 @@ class FrozenBertEncoder(nn.Module):
                    for name, tensor in own.items() if f"{prefix}bert.{name}" in state_dict)
 
     def stop_caching(self) -> None:
-        """Training is over: share the features computed, then run the whole encoder again,
-        as a served model does (dev and test are read in float32, not from float16 rows)."""
+        """Training and dev are over: share the features computed, then run the whole encoder
+        again, as a served model does (test is read in float32, not from float16 rows)."""
         self.save_features()
         self.feature_cache = None
 

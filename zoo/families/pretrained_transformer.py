@@ -62,8 +62,8 @@ class _CheckpointHooks:
         return Path(ctx.cache_dir) / "features" / self.checkpoint.name / name
 
     def finish_training(self) -> None:
-        """The cell has trained, before dev and test are read: share the features computed
-        and read the rest as served."""
+        """The cell has trained and read dev, before test: share the features computed and
+        read test as served."""
         if isinstance(self.encoder, FrozenBertEncoder):
             self.encoder.stop_caching()
 
