@@ -217,6 +217,7 @@ class _Loop:
     singletons: torch.Tensor | None
     unk_rng: torch.Generator
     began: float
+    epochs: int  # `scheduled_epochs`: the schedule's length, which the loop runs at most
 
     @classmethod
     def start(cls, model: nn.Module, collator: Collator, train: Sequence[Example],
@@ -224,15 +225,16 @@ class _Loop:
         device = module_device(model)  # read once: the model does not move while it trains
         optimizer = make_optimizer(model, cfg)
         steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+        epochs = scheduled_epochs(cfg, len(train))
         return cls(
             model, collator, cfg, device,
             # Mixed precision only when asked, and only where bfloat16 is native (a GPU, or a
             # CPU with AVX512-BF16 / AMX): bfloat16 autocast needs no loss scaling.
             cfg.amp and bf16_autocast_ok(device), optimizer,
             torch.optim.lr_scheduler.LambdaLR(
-                optimizer, lr_lambda(cfg, steps_per_epoch * scheduled_epochs(cfg, len(train)))),
+                optimizer, lr_lambda(cfg, steps_per_epoch * epochs)),
             singleton_ids(collator, train) if cfg.unk_replace > 0 else None,
-            torch.Generator().manual_seed(seed), time.perf_counter())
+            torch.Generator().manual_seed(seed), time.perf_counter(), epochs)
 
     def out_of_time(self) -> bool:
         limit = self.cfg.max_train_seconds
@@ -289,8 +291,7 @@ def train_model(
     result = TrainResult(best_epoch=0, best_dev_score=-math.inf, amp=loop.use_amp)
     best_state = copy.deepcopy(model.state_dict())
     rng = random.Random(seed)
-    of_epochs = scheduled_epochs(cfg, len(train))
-    for epoch in range(1, of_epochs + 1):
+    for epoch in range(1, loop.epochs + 1):
         epoch_start = time.perf_counter()
         mean_loss, out_of_time = loop.epoch(train, rng)
         model.eval()
@@ -299,7 +300,7 @@ def train_model(
         # (benchmarks/dev_autocast.py). The logged dev and test scores stay float32.
         with torch.autocast(loop.device.type, dtype=torch.bfloat16, enabled=loop.use_amp):
             score = dev_score(model)
-        log = EpochLog(epoch, mean_loss, score, time.perf_counter() - epoch_start, of_epochs)
+        log = EpochLog(epoch, mean_loss, score, time.perf_counter() - epoch_start, loop.epochs)
         result.epochs.append(log)
         if on_epoch is not None:
             on_epoch(log)
